@@ -1,0 +1,46 @@
+#include "base/status.h"
+
+#include <array>
+
+namespace deputy {
+
+namespace {
+
+constexpr std::array<ErrorInfo, static_cast<size_t>(ErrorCode::kInternal) + 1> kErrors = {{
+    {"ok", "", 200},
+    {"bad_request", "http_request_error", 400},
+    {"method_not_allowed", "http_request_error", 405},
+    {"headers_too_large", "http_request_error", 431},
+    {"request_timeout", "http_request_error", 408},
+    {"denied", "http_request_denied", 403},
+    {"dns_error", "dns_error", 502},
+    {"dns_timeout", "dns_timeout", 504},
+    {"connection_refused", "connection_refused", 502},
+    {"connection_timeout", "connection_timeout", 504},
+    {"connection_terminated", "connection_terminated", 502},
+    {"tls_certificate_error", "tls_certificate_error", 502},
+    {"tls_protocol_error", "tls_protocol_error", 502},
+    {"lookup_status", "destination_not_found", 502},
+    {"bad_document", "destination_not_found", 502},
+    {"document_too_large", "http_response_body_size", 502},
+    {"bad_redirect", "http_protocol_error", 502},
+    {"http_protocol_error", "http_protocol_error", 502},
+    {"lookup_timeout", "http_response_timeout", 504},
+    {"idle_timeout", "connection_read_timeout", 504},
+    {"invalid_config", "proxy_configuration_error", 500},
+    {"internal_error", "proxy_internal_error", 500},
+}};
+
+}  // namespace
+
+const ErrorInfo& Describe(ErrorCode code) { return kErrors[static_cast<size_t>(code)]; }
+
+std::string Status::ToString() const {
+  if (ok()) return "ok";
+  std::string out(label());
+  out += ": ";
+  out += message_;
+  return out;
+}
+
+}  // namespace deputy

@@ -1,0 +1,80 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace deputy {
+
+// Plain configuration structs; config_loader.h fills and validates them. Defaults here are the
+// defaults a config file gets for keys it leaves out.
+
+struct SocketAddress {
+  std::string host;  // an IPv4 or IPv6 literal, e.g. "127.0.0.1" or "::1"
+  uint16_t port = 0;
+  std::string ToString() const;  // "127.0.0.1:3128", "[::1]:3128"
+};
+
+enum class ListenerType { kConnect, kFixed };
+
+struct ListenerConfig {
+  std::string name;
+  ListenerType type = ListenerType::kConnect;
+  SocketAddress address;
+  // fixed listeners only
+  std::string domain;
+  std::string service;
+  std::optional<uint16_t> port;  // port for fallback "direct"; else the service's port
+  // connect listeners only
+  uint32_t max_header_bytes = 8192;
+  uint32_t header_timeout_ms = 10000;
+};
+
+struct AdminConfig {
+  std::optional<SocketAddress> address;  // no admin listener when absent
+};
+
+enum class Fallback { kDirect, kDeny };
+
+struct DiscoveryConfig {
+  std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  std::string url_template = "https://{domain}/.well-known/service/{service}";
+  uint32_t timeout_ms = 5000;
+  uint32_t max_document_bytes = 65536;
+  uint32_t min_ttl_s = 60;
+  uint32_t max_ttl_s = 86400;
+  uint32_t default_ttl_s = 3600;
+  uint32_t negative_ttl_s = 300;
+  Fallback fallback = Fallback::kDirect;
+  uint32_t max_redirects = 3;
+};
+
+enum class TlsVersion { kTls12, kTls13 };
+
+struct UpstreamConfig {
+  std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  TlsVersion min_tls_version = TlsVersion::kTls12;
+  uint32_t connect_timeout_ms = 5000;
+  uint32_t handshake_timeout_ms = 5000;
+  uint32_t idle_timeout_s = 3600;
+  uint32_t buffer_bytes = 65536;  // per direction, before reading from the other side pauses
+};
+
+struct DnsConfig {
+  // Names answered from here instead of the system resolver; keys are lower-case.
+  std::map<std::string, std::vector<std::string>> hosts;
+  uint32_t timeout_ms = 5000;
+};
+
+struct Config {
+  std::vector<ListenerConfig> listeners;
+  AdminConfig admin;
+  DiscoveryConfig discovery;
+  UpstreamConfig upstream;
+  DnsConfig dns;
+  std::map<std::string, uint16_t> services;  // service name -> port, over /etc/services
+};
+
+}  // namespace deputy
