@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace deputy {
+
+// IsValidServiceName reports whether `name` has RFC 6335 service-name syntax: 1-15 ASCII
+// letters, digits and hyphens, at least one letter, no hyphen at either end and no two hyphens
+// in a row. Case is kept: service names are compared as given.
+bool IsValidServiceName(std::string_view name);
+
+// NormalizeDomain checks that `domain` is a DNS name and returns it in lower case without its
+// trailing dot. Rules: at most 253 characters (after dropping one trailing dot); labels of 1-63
+// letters, digits and hyphens with no hyphen at either end; the last label not all digits (so
+// "1.2.3.4" and "42" are not names). A single label such as "localhost" is allowed. IP literals
+// are rejected with a message saying so. Errors are kBadRequest and quote the input.
+Result<std::string> NormalizeDomain(std::string_view domain);
+
+// IsIpLiteral reports whether `host` is an IPv4 dotted quad or an IPv6 address, the latter with
+// or without square brackets.
+bool IsIpLiteral(std::string_view host);
+
+// IsValidHost reports whether `host` is a DNS name (as NormalizeDomain accepts, any case) or an
+// IP literal: what a delegation document's `host` member may hold.
+bool IsValidHost(std::string_view host);
+
+}  // namespace deputy
