@@ -27,4 +27,9 @@ bool IsIpLiteral(std::string_view host);
 // IP literal: what a delegation document's `host` member may hold.
 bool IsValidHost(std::string_view host);
 
+// QuoteUntrusted renders text from the network or a client for a log or error message: in
+// double quotes, at most 80 characters (then "..."), control, non-ASCII, quote and backslash
+// bytes shown as '?', so hostile input can neither flood nor forge a log line.
+std::string QuoteUntrusted(std::string_view text);
+
 }  // namespace deputy

@@ -1,0 +1,109 @@
+#include "delegation/names.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+namespace deputy {
+
+namespace {
+
+constexpr size_t kMaxDomainLength = 253;
+constexpr size_t kMaxLabelLength = 63;
+constexpr size_t kMaxQuotedLength = 80;
+
+bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+Status Invalid(std::string_view domain, std::string_view why) {
+  return Status(ErrorCode::kBadRequest,
+                QuoteUntrusted(domain) + " is not a valid domain name: " + std::string(why));
+}
+
+// CheckLabel returns an empty string when `label` is a valid DNS label, else the reason.
+std::string CheckLabel(std::string_view label) {
+  if (label.empty()) return "empty label";
+  if (label.size() > kMaxLabelLength) return "label longer than 63 characters";
+  if (label.front() == '-' || label.back() == '-') return "label starts or ends with a hyphen";
+  for (char c : label) {
+    if (!IsAsciiLetter(c) && !IsAsciiDigit(c) && c != '-') {
+      return "only letters, digits, hyphens and dots are allowed";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string QuoteUntrusted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text.substr(0, kMaxQuotedLength)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') ? '?' : c;
+  }
+  if (text.size() > kMaxQuotedLength) out += "...";
+  out += '"';
+  return out;
+}
+
+bool IsValidServiceName(std::string_view name) {
+  if (name.empty() || name.size() > 15) return false;
+  if (name.front() == '-' || name.back() == '-') return false;
+  if (name.find("--") != std::string_view::npos) return false;
+  bool has_letter = false;
+  for (char c : name) {
+    if (IsAsciiLetter(c)) {
+      has_letter = true;
+    } else if (!IsAsciiDigit(c) && c != '-') {
+      return false;
+    }
+  }
+  return has_letter;
+}
+
+bool IsIpLiteral(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    // Brackets only ever enclose IPv6.
+    if (host.find(':') == std::string_view::npos) return false;
+  }
+  if (host.empty() || host.size() > INET6_ADDRSTRLEN) return false;
+  const std::string text(host);  // inet_pton needs a terminated string
+  unsigned char buf[16];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+Result<std::string> NormalizeDomain(std::string_view domain) {
+  if (IsIpLiteral(domain)) {
+    return Status(ErrorCode::kBadRequest,
+                  QuoteUntrusted(domain) + " is an IP literal, not a domain name");
+  }
+  std::string_view name = domain;
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.empty()) return Invalid(domain, "empty name");
+  if (name.size() > kMaxDomainLength) return Invalid(domain, "longer than 253 characters");
+
+  std::string_view last_label;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = name.find('.', start);
+    const std::string_view label =
+        name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (const std::string why = CheckLabel(label); !why.empty()) return Invalid(domain, why);
+    last_label = label;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (std::all_of(last_label.begin(), last_label.end(), IsAsciiDigit)) {
+    return Invalid(domain, "the last label is all digits");
+  }
+
+  std::string out(name);
+  std::transform(out.begin(), out.end(), out.begin(), ToLowerAscii);
+  return out;
+}
+
+bool IsValidHost(std::string_view host) { return IsIpLiteral(host) || NormalizeDomain(host).ok(); }
+
+}  // namespace deputy
