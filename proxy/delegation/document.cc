@@ -88,8 +88,9 @@ std::string Render(const Json& value) {
 // ReadInteger reads `object[name]` as an integer in [min, 65535]; the error is the reason.
 Result<uint16_t> ReadInteger(const Json& object, const std::string& name, uint16_t min) {
   const Json& value = object.at(name);
-  if (!value.is_number_integer())
+  if (!value.is_number_integer()) {
     return BadDocument(name + " " + Render(value) + " is not an integer");
+  }
   const bool in_range = value.is_number_unsigned()
                             ? value.get<uint64_t>() >= min && value.get<uint64_t>() <= 65535
                             : value.get<int64_t>() >= min && value.get<int64_t>() <= 65535;
