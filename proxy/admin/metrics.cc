@@ -1,0 +1,91 @@
+#include "admin/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace deputy {
+
+namespace {
+
+const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+}  // namespace
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      connections_(prometheus::BuildCounter()
+                       .Name("deputy_connections_total")
+                       .Help("Client connections accepted, by listener.")
+                       .Register(*registry_)),
+      active_(prometheus::BuildGauge()
+                  .Name("deputy_connections_active")
+                  .Help("Client connections currently open, by listener.")
+                  .Register(*registry_)),
+      tunnels_(prometheus::BuildCounter()
+                   .Name("deputy_tunnels_total")
+                   .Help("Finished client sessions by listener and result (ok or an error label).")
+                   .Register(*registry_)),
+      bytes_(prometheus::BuildCounter()
+                 .Name("deputy_bytes_total")
+                 .Help("Application bytes relayed: upstream = client to target, downstream = "
+                       "target to client.")
+                 .Register(*registry_)),
+      lookups_(prometheus::BuildCounter()
+                   .Name("deputy_delegation_lookups_total")
+                   .Help("Delegation lookups by outcome: hit, miss, negative (cached 404/410), "
+                         "error.")
+                   .Register(*registry_)),
+      fetches_(prometheus::BuildCounter()
+                   .Name("deputy_delegation_fetches_total")
+                   .Help("Well-known document fetches by HTTP status, or error.")
+                   .Register(*registry_)) {
+  bytes_upstream_ = &bytes_.Add({{"direction", "upstream"}});
+  bytes_downstream_ = &bytes_.Add({{"direction", "downstream"}});
+  upstream_handshake_ = &prometheus::BuildHistogram()
+                             .Name("deputy_upstream_handshake_seconds")
+                             .Help("Time from TCP connect to a verified TLS handshake upstream.")
+                             .Register(*registry_)
+                             .Add({}, kLatencyBuckets);
+  lookup_duration_ = &prometheus::BuildHistogram()
+                          .Name("deputy_delegation_fetch_seconds")
+                          .Help("Duration of well-known document fetches, redirects included.")
+                          .Register(*registry_)
+                          .Add({}, kLatencyBuckets);
+  cache_entries_ = &prometheus::BuildGauge()
+                        .Name("deputy_delegation_cache_entries")
+                        .Help("Delegation lookups held in the cache.")
+                        .Register(*registry_)
+                        .Add({});
+  for (const char* result : {"hit", "miss", "negative", "error"}) lookups_.Add({{"result", result}});
+}
+
+std::string Metrics::Serialize() const {
+  prometheus::TextSerializer serializer;
+  std::ostringstream out;
+  serializer.Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+prometheus::Counter& Metrics::Connections(const std::string& listener) {
+  return connections_.Add({{"listener", listener}});
+}
+
+prometheus::Gauge& Metrics::ActiveConnections(const std::string& listener) {
+  return active_.Add({{"listener", listener}});
+}
+
+prometheus::Counter& Metrics::Tunnels(const std::string& listener, std::string_view result) {
+  return tunnels_.Add({{"listener", listener}, {"result", std::string(result)}});
+}
+
+prometheus::Counter& Metrics::Lookups(std::string_view result) {
+  return lookups_.Add({{"result", std::string(result)}});
+}
+
+prometheus::Counter& Metrics::Fetches(const std::string& status) {
+  return fetches_.Add({{"status", status}});
+}
+
+}  // namespace deputy

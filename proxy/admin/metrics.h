@@ -1,0 +1,50 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+namespace deputy {
+
+// Metrics holds every metric family deputy exports, defined in one place (documented in
+// metrics/README.md). Labels never carry a domain or a client address, so cardinality stays
+// bounded by the configuration and the fixed set of error labels.
+class Metrics {
+ public:
+  Metrics();
+
+  prometheus::Registry& registry() { return *registry_; }
+  std::string Serialize() const;
+
+  prometheus::Counter& Connections(const std::string& listener);
+  prometheus::Gauge& ActiveConnections(const std::string& listener);
+  prometheus::Counter& Tunnels(const std::string& listener, std::string_view result);
+  prometheus::Counter& BytesUpstream() { return *bytes_upstream_; }
+  prometheus::Counter& BytesDownstream() { return *bytes_downstream_; }
+  prometheus::Counter& Lookups(std::string_view result);
+  prometheus::Counter& Fetches(const std::string& status);
+  prometheus::Histogram& UpstreamHandshake() { return *upstream_handshake_; }
+  prometheus::Histogram& LookupDuration() { return *lookup_duration_; }
+  prometheus::Gauge& CacheEntries() { return *cache_entries_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& connections_;
+  prometheus::Family<prometheus::Gauge>& active_;
+  prometheus::Family<prometheus::Counter>& tunnels_;
+  prometheus::Family<prometheus::Counter>& bytes_;
+  prometheus::Family<prometheus::Counter>& lookups_;
+  prometheus::Family<prometheus::Counter>& fetches_;
+  prometheus::Counter* bytes_upstream_;
+  prometheus::Counter* bytes_downstream_;
+  prometheus::Histogram* upstream_handshake_;
+  prometheus::Histogram* lookup_duration_;
+  prometheus::Gauge* cache_entries_;
+};
+
+}  // namespace deputy

@@ -1,0 +1,124 @@
+#include "frontends/connect_frontend.h"
+
+#include <charconv>
+
+#include "config/services_db.h"
+#include "delegation/names.h"
+#include "http/status_line.h"
+
+namespace deputy {
+
+ConnectFrontend::ConnectFrontend(EventLoop& loop, const ListenerConfig& listener,
+                                 const Config& config)
+    : config_(config),
+      parser_(listener.max_header_bytes),
+      header_timer_(loop, [this, timeout = listener.header_timeout_ms] {
+        Complete(Status(ErrorCode::kRequestTimeout,
+                        "request head not complete within " + std::to_string(timeout) + " ms"));
+      }) {
+  header_timer_.Start(listener.header_timeout_ms);
+}
+
+void ConnectFrontend::Start(ByteStream& client, Buffer& early_data, ReadyCallback ready) {
+  client_ = &client;
+  early_data_ = &early_data;
+  ready_ = std::move(ready);
+  client.SetCallbacks(this);
+  client.SetReadEnabled(true);
+}
+
+void ConnectFrontend::Stop() {
+  ready_ = nullptr;
+  header_timer_.Stop();
+  if (client_ != nullptr && !client_->closed()) client_->SetCallbacks(nullptr);
+}
+
+void ConnectFrontend::OnData(Buffer& data) {
+  RequestHeadParser::State state = parser_.Feed(data);
+  if (state == RequestHeadParser::State::kNeedMore) return;
+  // Bytes after the head belong to the tunnel; pause the client until it exists.
+  early_data_->MoveFrom(data);
+  client_->SetReadEnabled(false);
+  if (state == RequestHeadParser::State::kError) {
+    Complete(parser_.error());
+    return;
+  }
+  const RequestHead& head = parser_.head();
+  http_minor_ = head.version_minor;
+  if (head.method != "CONNECT") {
+    Complete(Status(ErrorCode::kMethodNotAllowed,
+                    "method " + QuoteUntrusted(head.method) + " is not allowed; use CONNECT"));
+    return;
+  }
+  Complete(ParseAuthority(head.target, config_));
+}
+
+void ConnectFrontend::OnEndOfStream() {
+  parser_.Finish();
+  Complete(parser_.error());
+}
+
+void ConnectFrontend::OnError(const Status& status) { Complete(status); }
+
+void ConnectFrontend::Complete(Result<Destination> result) {
+  header_timer_.Stop();
+  if (!ready_) return;
+  auto ready = std::move(ready_);
+  ready_ = nullptr;
+  ready(std::move(result));
+}
+
+Result<Destination> ConnectFrontend::ParseAuthority(std::string_view authority,
+                                                    const Config& config) {
+  size_t colon = authority.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == authority.size()) {
+    return Status(ErrorCode::kBadRequest,
+                  "CONNECT target " + QuoteUntrusted(authority) + " is not domain:service");
+  }
+  std::string_view host = authority.substr(0, colon);
+  std::string_view tail = authority.substr(colon + 1);
+  if (IsIpLiteral(host) || host.find(':') != std::string_view::npos) {
+    return Status(ErrorCode::kBadRequest,
+                  "CONNECT target " + QuoteUntrusted(host) + " is an IP literal, not a domain");
+  }
+  Result<std::string> domain = NormalizeDomain(host);
+  if (!domain.ok()) return domain.status();
+
+  Destination destination;
+  destination.domain = std::move(domain).value();
+  bool numeric = tail.find_first_not_of("0123456789") == std::string_view::npos;
+  if (numeric) {
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), port);
+    if (ec != std::errc() || end != tail.data() + tail.size() || port == 0 || port > 65535) {
+      return Status(ErrorCode::kBadRequest, "CONNECT port " + QuoteUntrusted(tail) +
+                                                " is outside 1-65535");
+    }
+    destination.port = static_cast<uint16_t>(port);
+    destination.service = ServiceForPort(destination.port.value(), config).value_or("");
+    return destination;
+  }
+  if (!IsValidServiceName(tail)) {
+    return Status(ErrorCode::kBadRequest,
+                  "CONNECT service " + QuoteUntrusted(tail) + " is not a valid service name");
+  }
+  destination.service = std::string(tail);
+  destination.port = PortForService(tail, config);
+  return destination;
+}
+
+void ConnectFrontend::Established(ByteStream& client) {
+  Buffer reply;
+  reply.Append(http_minor_ == 0 ? "HTTP/1.0 200 Connection established\r\n\r\n"
+                                : "HTTP/1.1 200 Connection established\r\n\r\n");
+  client.Write(reply);
+}
+
+bool ConnectFrontend::Refuse(ByteStream& client, const Status& status) {
+  Buffer reply;
+  reply.Append(ErrorResponse(status, http_minor_));
+  client.Write(reply);
+  return true;
+}
+
+}  // namespace deputy

@@ -1,0 +1,59 @@
+#include "http/status_line.h"
+
+namespace deputy {
+
+std::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+  }
+}
+
+namespace {
+
+std::string PrintableAscii(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c >= 0x20 && c < 0x7f) out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ProxyStatusValue(const Status& status) {
+  std::string details;
+  for (char c : PrintableAscii(status.message())) {
+    if (c == '"' || c == '\\') details += '\\';
+    details += c;
+  }
+  return "deputy; error=" + std::string(Describe(status.code()).proxy_status) + "; details=\"" +
+         details + "\"";
+}
+
+std::string ErrorResponse(const Status& status, int http_minor) {
+  int code = Describe(status.code()).http_status;
+  std::string body = PrintableAscii(status.message()) + "\n";
+  std::string out = http_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(code) + " " + std::string(ReasonPhrase(code)) + "\r\n";
+  out += "Proxy-Status: " + ProxyStatusValue(status) + "\r\n";
+  if (code == 405) out += "Allow: CONNECT\r\n";
+  out += "Content-Type: text/plain; charset=utf-8\r\n";
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  out += "Connection: close\r\n\r\n";
+  out += body;
+  return out;
+}
+
+}  // namespace deputy

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "loop/event_loop.h"
+#include "loop/timer.h"
+#include "net/address.h"
+
+namespace deputy {
+
+// DnsQuery is one pending lookup; destroying it guarantees its callback never runs.
+class DnsQuery {
+ public:
+  virtual ~DnsQuery() = default;
+};
+
+// DnsResolver turns a host name into addresses without blocking the loop: IP literals and
+// configured static hosts are answered from memory, everything else goes to getaddrinfo on
+// libuv's thread pool under a deadline.
+class DnsResolver {
+ public:
+  using Callback = std::function<void(Result<std::vector<IpEndpoint>>)>;
+
+  DnsResolver(EventLoop& loop, std::map<std::string, std::vector<std::string>> static_hosts,
+              uint32_t timeout_ms);
+
+  // Resolve looks up `host` (lower-case) and fills in `port`. The callback always runs from the
+  // loop, never inside Resolve itself.
+  std::unique_ptr<DnsQuery> Resolve(const std::string& host, uint16_t port, Callback done);
+
+ private:
+  EventLoop& loop_;
+  std::map<std::string, std::vector<std::string>> static_hosts_;
+  uint32_t timeout_ms_;
+};
+
+}  // namespace deputy

@@ -1,0 +1,156 @@
+#include "server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "frontends/connect_frontend.h"
+#include "config/services_db.h"
+#include "frontends/fixed_frontend.h"
+
+namespace deputy {
+
+namespace {
+
+// How long running tunnels may finish on their own after SIGTERM before they are cut.
+constexpr uint64_t kDrainMs = 5000;
+
+void AnnounceListening(const std::string& name, const IpEndpoint& endpoint) {
+  nlohmann::json line = {
+      {"event", "listening"}, {"listener", name}, {"address", endpoint.ToString()}};
+  std::string text = line.dump() + "\n";
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
+std::optional<IpEndpoint> ToEndpoint(const SocketAddress& address) {
+  return ParseIpLiteral(address.host, address.port);
+}
+
+}  // namespace
+
+Server::Server(Config config)
+    : config_(std::move(config)),
+      rng_(std::random_device{}()),
+      drain_deadline_(loop_, [this] {
+        spdlog::info("drain deadline reached; closing {} sessions", sessions_.size());
+        for (Session* session : std::set<Session*>(sessions_)) session->Abort();
+        MaybeStopLoop();
+      }) {}
+
+Server::~Server() {
+  for (Session* session : std::set<Session*>(sessions_)) session->Abort();
+  sessions_.clear();
+  admin_.reset();
+  listeners_.clear();
+  delegations_.reset();
+  sigterm_.Close();
+  sigint_.Close();
+  drain_deadline_.Stop();
+}
+
+Status Server::Start() {
+  auto discovery = TlsClientContext::Create(config_.discovery.ca_file, TlsVersion::kTls12, "http/1.1");
+  if (!discovery.ok()) return discovery.status();
+  discovery_tls_.emplace(std::move(discovery).value());
+  auto upstream = TlsClientContext::Create(config_.upstream.ca_file,
+                                           config_.upstream.min_tls_version);
+  if (!upstream.ok()) return upstream.status();
+  upstream_tls_.emplace(std::move(upstream).value());
+
+  resolver_ = std::make_unique<DnsResolver>(loop_, config_.dns.hosts, config_.dns.timeout_ms);
+  delegations_ = std::make_unique<DelegationCache>(
+      loop_, *resolver_, discovery_tls_->get(), config_.discovery,
+      ConnectTimeouts{config_.upstream.connect_timeout_ms, config_.upstream.handshake_timeout_ms},
+      metrics_);
+  services_ = std::make_unique<SessionServices>(SessionServices{
+      loop_, config_, *delegations_, *resolver_, upstream_tls_->get(), metrics_, rng_});
+
+  for (const ListenerConfig& listener : config_.listeners) {
+    auto endpoint = ToEndpoint(listener.address);
+    if (!endpoint) {
+      return Status(ErrorCode::kInvalidConfig,
+                    "listener " + listener.name + ": bad address " + listener.address.ToString());
+    }
+    auto slot = std::make_unique<Listener>(loop_, [this, &listener](std::unique_ptr<TcpStream> c) {
+      OnAccept(listener, std::move(c));
+    });
+    Status bound = slot->Bind(*endpoint);
+    if (!bound.ok()) return Status(bound.code(), "listener " + listener.name + ": " + bound.message());
+    AnnounceListening(listener.name, slot->local_endpoint());
+    metrics_.Connections(listener.name);
+    metrics_.ActiveConnections(listener.name);
+    listeners_.push_back(ListenerSlot{&listener, std::move(slot)});
+  }
+  if (config_.admin.address) {
+    auto endpoint = ToEndpoint(*config_.admin.address);
+    if (!endpoint) return Status(ErrorCode::kInvalidConfig, "admin: bad address");
+    admin_ = std::make_unique<AdminServer>(loop_, metrics_, [this] { return !shutting_down_; });
+    Status bound = admin_->Bind(*endpoint);
+    if (!bound.ok()) return Status(bound.code(), "admin: " + bound.message());
+    AnnounceListening("admin", admin_->local_endpoint());
+  }
+
+  for (auto* signal : {&sigterm_, &sigint_}) {
+    signal->Init([this](uv_signal_t* h) { return uv_signal_init(loop_.get(), h); }, this);
+    uv_signal_start(
+        signal->get(),
+        [](uv_signal_t* h, int signum) {
+          spdlog::info("received signal {}; shutting down", signum);
+          if (auto* self = OwnerOf<Server>(h)) self->BeginShutdown();
+        },
+        signal == &sigterm_ ? SIGTERM : SIGINT);
+  }
+  spdlog::info("deputy {} started with {} listener(s)", DEPUTY_VERSION, listeners_.size());
+  return Status::Ok();
+}
+
+void Server::Run() {
+  loop_.Run();
+  spdlog::info("deputy stopped");
+}
+
+void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream> client) {
+  if (shutting_down_) return;
+  std::unique_ptr<Frontend> frontend;
+  if (listener.type == ListenerType::kConnect) {
+    frontend = std::make_unique<ConnectFrontend>(loop_, listener, config_);
+  } else {
+    Destination destination{listener.domain, listener.service, listener.port};
+    if (!destination.port) destination.port = PortForService(listener.service, config_);
+    frontend = std::make_unique<FixedFrontend>(loop_, std::move(destination));
+  }
+  auto* session = new Session(*services_, listener, std::move(client), std::move(frontend),
+                              [this](Session* s) { OnSessionFinished(s); });
+  sessions_.insert(session);
+  session->Start();
+}
+
+void Server::OnSessionFinished(Session* session) {
+  if (sessions_.erase(session) == 0) return;
+  loop_.DeferDelete(std::unique_ptr<Deferrable>(session));
+  if (shutting_down_) MaybeStopLoop();
+}
+
+void Server::BeginShutdown() {
+  if (shutting_down_) {
+    // A second signal: stop waiting.
+    for (Session* session : std::set<Session*>(sessions_)) session->Abort();
+    MaybeStopLoop();
+    return;
+  }
+  shutting_down_ = true;
+  for (ListenerSlot& slot : listeners_) slot.listener->Stop();
+  if (admin_) admin_->Stop();
+  drain_deadline_.Start(kDrainMs);
+  MaybeStopLoop();
+}
+
+void Server::MaybeStopLoop() {
+  if (!sessions_.empty()) return;
+  drain_deadline_.Stop();
+  loop_.Stop();
+}
+
+}  // namespace deputy

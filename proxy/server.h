@@ -1,0 +1,64 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "admin/admin_server.h"
+#include "admin/metrics.h"
+#include "config/config.h"
+#include "delegation/delegation_cache.h"
+#include "loop/event_loop.h"
+#include "loop/timer.h"
+#include "net/dns_resolver.h"
+#include "net/listener.h"
+#include "session/session.h"
+#include "tls/tls_context.h"
+
+namespace deputy {
+
+// Server wires one configuration into a running proxy on one event loop: listeners, the admin
+// endpoint, the delegation cache and the sessions.
+class Server {
+ public:
+  explicit Server(Config config);
+  ~Server();
+
+  // Start loads the TLS trust anchors and binds every listener, announcing each on stderr as a
+  // JSON line {"event":"listening","listener":NAME,"address":"IP:PORT"}.
+  Status Start();
+  // Run serves until SIGINT or SIGTERM, then drains sessions for up to drain_ms.
+  void Run();
+
+ private:
+  struct ListenerSlot {
+    const ListenerConfig* config;
+    std::unique_ptr<Listener> listener;
+  };
+
+  void OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream> client);
+  void OnSessionFinished(Session* session);
+  void BeginShutdown();
+  void MaybeStopLoop();
+
+  Config config_;
+  EventLoop loop_;
+  Metrics metrics_;
+  std::mt19937_64 rng_;
+  std::unique_ptr<DnsResolver> resolver_;
+  std::optional<TlsClientContext> discovery_tls_;
+  std::optional<TlsClientContext> upstream_tls_;
+  std::unique_ptr<DelegationCache> delegations_;
+  std::unique_ptr<SessionServices> services_;
+  std::vector<ListenerSlot> listeners_;
+  std::unique_ptr<AdminServer> admin_;
+  std::set<Session*> sessions_;
+  UvHandle<uv_signal_t> sigterm_;
+  UvHandle<uv_signal_t> sigint_;
+  Timer drain_deadline_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace deputy

@@ -1,0 +1,217 @@
+#include "session/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "session/route_plan.h"
+
+namespace deputy {
+
+namespace {
+
+// After a refusal the client gets this long to read the response before we close.
+constexpr uint64_t kLingerMs = 2000;
+constexpr size_t kMaxLingerBytes = 1 << 20;
+
+// UtcTimestamp is ISO 8601 with milliseconds, e.g. 2026-11-28T19:04:05.123Z.
+std::string UtcTimestamp() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  size_t n = std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + n, sizeof(text) - n, ".%03dZ", static_cast<int>(millis.count()));
+  return text;
+}
+
+}  // namespace
+
+Session::Session(SessionServices& services, const ListenerConfig& listener,
+                 std::unique_ptr<TcpStream> client, std::unique_ptr<Frontend> frontend,
+                 FinishedCallback on_finished)
+    : services_(services),
+      listener_(listener),
+      client_(std::move(client)),
+      frontend_(std::move(frontend)),
+      on_finished_(std::move(on_finished)),
+      started_(std::chrono::steady_clock::now()),
+      linger_timer_(services.loop, [this] { Finish(result_); }) {}
+
+Session::~Session() {
+  if (frontend_) frontend_->Stop();
+  if (client_) client_->Close();
+}
+
+void Session::Start() {
+  if (auto peer = client_->peer()) client_address_ = peer->ToString();
+  services_.metrics.Connections(listener_.name).Increment();
+  services_.metrics.ActiveConnections(listener_.name).Increment();
+  frontend_->Start(*client_, early_data_,
+                   [this](Result<Destination> destination) { OnDestination(std::move(destination)); });
+}
+
+void Session::OnDestination(Result<Destination> destination) {
+  if (!destination.ok()) {
+    Refuse(destination.status());
+    return;
+  }
+  destination_ = std::move(destination).value();
+  if (destination_.service.empty()) {
+    // A bare port with no service name: there is no document to look up.
+    Result<std::vector<Target>> route =
+        DirectRoute(destination_, services_.config.discovery.fallback,
+                    "port " + std::to_string(destination_.port.value_or(0)) +
+                        " maps to no service name");
+    if (!route.ok()) {
+      Refuse(route.status());
+      return;
+    }
+    targets_ = std::move(route).value();
+    ConnectNext();
+    return;
+  }
+  lookup_ = services_.delegations.Lookup(
+      destination_.domain, destination_.service,
+      [this](Result<LookupOutcome> outcome) { OnDelegation(std::move(outcome)); });
+}
+
+void Session::OnDelegation(Result<LookupOutcome> outcome) {
+  services_.loop.DeferDelete(std::move(lookup_));
+  if (!outcome.ok()) {
+    Refuse(outcome.status());
+    return;
+  }
+  Result<std::vector<Target>> route = PlanRoute(*outcome->delegation, destination_,
+                                                services_.config.discovery.fallback,
+                                                services_.rng);
+  if (!route.ok()) {
+    Refuse(route.status());
+    return;
+  }
+  targets_ = std::move(route).value();
+  ConnectNext();
+}
+
+void Session::ConnectNext() {
+  if (next_target_ >= targets_.size()) {
+    Refuse(last_connect_error_.ok()
+               ? Status(ErrorCode::kDnsError, "no target to connect to")
+               : last_connect_error_);
+    return;
+  }
+  const Target& target = targets_[next_target_];
+  const UpstreamConfig& upstream = services_.config.upstream;
+  attempt_ = std::make_unique<TlsConnectAttempt>(
+      services_.loop, services_.resolver, services_.upstream_ctx,
+      ConnectTimeouts{upstream.connect_timeout_ms, upstream.handshake_timeout_ms});
+  attempt_->Start(
+      target.host, target.port, target.domain,
+      [this](Result<TlsConnection> connection) { OnUpstream(std::move(connection)); },
+      [this](const std::string& where, const Status& status) {
+        spdlog::warn("{}/{}: upstream {} failed: {}", destination_.domain, destination_.service,
+                     where, status.ToString());
+      });
+}
+
+void Session::OnUpstream(Result<TlsConnection> connection) {
+  services_.loop.DeferDelete(std::move(attempt_));
+  if (!connection.ok()) {
+    last_connect_error_ = connection.status();
+    ++next_target_;
+    ConnectNext();
+    return;
+  }
+  connected_target_ = targets_[next_target_];
+  upstream_address_ = connection->endpoint.ToString();
+  tls_version_ = connection->stream->version();
+  tls_cipher_ = connection->stream->cipher();
+  services_.metrics.UpstreamHandshake().Observe(connection->handshake_seconds);
+
+  frontend_->Established(*client_);
+  frontend_->Stop();
+  TunnelOptions options;
+  options.buffer_limit = services_.config.upstream.buffer_bytes;
+  options.idle_timeout_s = services_.config.upstream.idle_timeout_s;
+  options.bytes_upstream = &services_.metrics.BytesUpstream();
+  options.bytes_downstream = &services_.metrics.BytesDownstream();
+  tunnel_ = std::make_unique<Tunnel>(services_.loop, std::move(client_),
+                                     std::move(connection->stream), options,
+                                     [this](const Status& status) { OnTunnelDone(status); });
+  tunnel_->Start(early_data_);
+}
+
+void Session::OnTunnelDone(const Status& status) { Finish(status); }
+
+void Session::Refuse(const Status& status) {
+  result_ = status;
+  if (!client_ || client_->closed() || !frontend_->Refuse(*client_, status)) {
+    Finish(status);
+    return;
+  }
+  frontend_->Stop();
+  // Lingering close: end our side, then read and discard until the client closes, so it reads
+  // the response instead of a reset caused by unread data.
+  client_->SetCallbacks(this);
+  client_->ShutdownWrite();
+  client_->SetReadEnabled(true);
+  linger_timer_.Start(kLingerMs);
+}
+
+void Session::OnData(Buffer& data) {
+  lingered_bytes_ += data.size();
+  data.Clear();
+  if (lingered_bytes_ > kMaxLingerBytes) Finish(result_);
+}
+
+void Session::OnEndOfStream() { Finish(result_); }
+
+void Session::OnError(const Status&) { Finish(result_); }
+
+void Session::Abort() {
+  Finish(Status(ErrorCode::kConnectionTerminated, "deputy is shutting down"));
+}
+
+void Session::Finish(const Status& status) {
+  if (finished_) return;
+  finished_ = true;
+  linger_timer_.Stop();
+  if (client_) client_->Close();
+  WriteAccessLog(status);
+  services_.metrics.Tunnels(listener_.name, status.label()).Increment();
+  services_.metrics.ActiveConnections(listener_.name).Decrement();
+  if (on_finished_) on_finished_(this);
+}
+
+void Session::WriteAccessLog(const Status& status) {
+  nlohmann::json line;
+  line["time"] = UtcTimestamp();
+  line["listener"] = listener_.name;
+  line["client"] = client_address_;
+  line["domain"] = destination_.domain;
+  line["service"] = destination_.service;
+  if (!upstream_address_.empty()) {
+    line["target"] = connected_target_.host + ":" + std::to_string(connected_target_.port);
+    line["address"] = upstream_address_;
+    line["verified_name"] = connected_target_.domain;
+    line["tls_version"] = tls_version_;
+    line["tls_cipher"] = tls_cipher_;
+  }
+  line["bytes_upstream"] = tunnel_ ? tunnel_->bytes_upstream() : 0;
+  line["bytes_downstream"] = tunnel_ ? tunnel_->bytes_downstream() : 0;
+  line["duration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - started_)
+                            .count();
+  line["result"] = status.label();
+  if (!status.ok()) line["error"] = status.message();
+  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  text += '\n';
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace deputy

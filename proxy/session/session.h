@@ -1,0 +1,92 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "admin/metrics.h"
+#include "config/config.h"
+#include "delegation/delegation_cache.h"
+#include "frontends/frontend.h"
+#include "loop/event_loop.h"
+#include "loop/timer.h"
+#include "net/dns_resolver.h"
+#include "net/tcp_stream.h"
+#include "tls/tls_connector.h"
+#include "tunnel/tunnel.h"
+
+namespace deputy {
+
+// SessionServices are the long-lived pieces every session of a server shares.
+struct SessionServices {
+  EventLoop& loop;
+  const Config& config;
+  DelegationCache& delegations;
+  DnsResolver& resolver;
+  SSL_CTX* upstream_ctx;
+  Metrics& metrics;
+  std::mt19937_64& rng;
+};
+
+// Session is one client's whole life, read top to bottom: the frontend names a destination,
+// the delegation is looked up, targets are tried until one connects and verifies, the client
+// is told, and the tunnel splices until both sides are done. It logs one access-log line and
+// counts one tunnel result at the end.
+class Session : public Deferrable, private StreamCallbacks {
+ public:
+  using FinishedCallback = std::function<void(Session*)>;
+
+  Session(SessionServices& services, const ListenerConfig& listener,
+          std::unique_ptr<TcpStream> client, std::unique_ptr<Frontend> frontend,
+          FinishedCallback on_finished);
+  ~Session() override;
+
+  void Start();
+  // Abort ends the session now (server shutdown).
+  void Abort();
+
+ private:
+  void OnDestination(Result<Destination> destination);
+  void OnDelegation(Result<LookupOutcome> outcome);
+  void ConnectNext();
+  void OnUpstream(Result<TlsConnection> connection);
+  void OnTunnelDone(const Status& status);
+  void Refuse(const Status& status);
+  void Finish(const Status& status);
+  void WriteAccessLog(const Status& status);
+
+  // Lingering close after a refusal: discard what the client still sends.
+  void OnData(Buffer& data) override;
+  void OnEndOfStream() override;
+  void OnWriteDrained() override {}
+  void OnError(const Status& status) override;
+
+  SessionServices& services_;
+  const ListenerConfig& listener_;
+  std::unique_ptr<TcpStream> client_;
+  std::unique_ptr<Frontend> frontend_;
+  FinishedCallback on_finished_;
+  std::chrono::steady_clock::time_point started_;
+  std::string client_address_;
+  Buffer early_data_;
+  Destination destination_;
+  std::unique_ptr<DelegationLookup> lookup_;
+  std::vector<Target> targets_;
+  size_t next_target_ = 0;
+  std::unique_ptr<TlsConnectAttempt> attempt_;
+  Status last_connect_error_;
+  Target connected_target_;
+  std::string upstream_address_;
+  std::string tls_version_;
+  std::string tls_cipher_;
+  std::unique_ptr<Tunnel> tunnel_;
+  Timer linger_timer_;
+  size_t lingered_bytes_ = 0;
+  Status result_;
+  bool finished_ = false;
+};
+
+}  // namespace deputy

@@ -1,0 +1,268 @@
+#include "tls/tls_stream.h"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+
+#include "net/address.h"
+#include "tls/tls_context.h"
+
+namespace deputy {
+
+namespace {
+
+// How much plaintext one ReadRecords pass hands upward before giving the loop a turn.
+constexpr size_t kMaxPlaintextPerPass = 64 * 1024;
+
+}  // namespace
+
+TlsStream::TlsStream(EventLoop& loop, SSL_CTX* ctx, std::unique_ptr<ByteStream> transport)
+    : transport_(std::move(transport)),
+      ssl_(SSL_new(ctx)),
+      resume_reading_(loop, [this] { ReadRecords(); }) {
+  transport_->SetCallbacks(this);
+}
+
+TlsStream::~TlsStream() { Close(); }
+
+const BIO_METHOD* TlsStream::BufferBioMethod() {
+  static const BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "deputy buffer");
+    BIO_meth_set_read(m, &TlsStream::BioRead);
+    BIO_meth_set_write(m, &TlsStream::BioWrite);
+    BIO_meth_set_ctrl(m, [](BIO*, int cmd, long, void*) -> long {
+      return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+    });
+    return m;
+  }();
+  return method;
+}
+
+int TlsStream::BioRead(BIO* bio, char* out, int len) {
+  auto* self = static_cast<TlsStream*>(BIO_get_data(bio));
+  BIO_clear_retry_flags(bio);
+  if (self->ciphertext_in_.empty()) {
+    BIO_set_retry_read(bio);
+    return -1;
+  }
+  size_t n = self->ciphertext_in_.CopyOut(out, static_cast<size_t>(len));
+  self->ciphertext_in_.Drain(n);
+  return static_cast<int>(n);
+}
+
+int TlsStream::BioWrite(BIO* bio, const char* in, int len) {
+  auto* self = static_cast<TlsStream*>(BIO_get_data(bio));
+  BIO_clear_retry_flags(bio);
+  self->ciphertext_out_.Append(in, static_cast<size_t>(len));
+  return len;
+}
+
+void TlsStream::Handshake(const std::string& verify_name, HandshakeCallback done) {
+  handshake_done_ = std::move(done);
+  if (!ssl_) {
+    FinishHandshake(Status(ErrorCode::kInternal, "SSL_new: " + DrainSslErrors()));
+    return;
+  }
+  BIO* bio = BIO_new(BufferBioMethod());
+  BIO_set_data(bio, this);
+  BIO_set_init(bio, 1);
+  BIO_up_ref(bio);
+  SSL_set0_rbio(ssl_.get(), bio);
+  SSL_set0_wbio(ssl_.get(), bio);
+
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_.get());
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  bool is_ip = ParseIpLiteral(verify_name, 0).has_value();
+  int name_ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, verify_name.c_str())
+                      : X509_VERIFY_PARAM_set1_host(param, verify_name.data(), verify_name.size());
+  if (!name_ok || (!is_ip && !SSL_set_tlsext_host_name(ssl_.get(), verify_name.c_str()))) {
+    FinishHandshake(Status(ErrorCode::kInternal, "cannot set expected name " + verify_name));
+    return;
+  }
+  SSL_set_connect_state(ssl_.get());
+  transport_->SetReadEnabled(true);
+  ContinueHandshake();
+}
+
+void TlsStream::ContinueHandshake() {
+  int rc = SSL_do_handshake(ssl_.get());
+  FlushCiphertext();
+  if (closed_) return;
+  if (rc == 1) {
+    handshake_complete_ = true;
+    version_ = SSL_get_version(ssl_.get());
+    if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_.get())) {
+      cipher_ = SSL_CIPHER_get_name(cipher);
+    }
+    // Reading resumes when the owner wants plaintext.
+    transport_->SetReadEnabled(false);
+    read_enabled_ = false;
+    FinishHandshake(Status::Ok());
+    return;
+  }
+  int error = SSL_get_error(ssl_.get(), rc);
+  if (error == SSL_ERROR_WANT_READ) {
+    if (transport_eof_) {
+      Fail(Status(ErrorCode::kTlsProtocolError,
+                  "peer closed the connection during the TLS handshake"));
+    }
+    return;
+  }
+  Fail(DescribeFailure(error, "TLS handshake"));
+}
+
+Status TlsStream::DescribeFailure(int ssl_error, const char* during) {
+  long verify = SSL_get_verify_result(ssl_.get());
+  if (!handshake_complete_ && verify != X509_V_OK) {
+    ERR_clear_error();
+    return Status(ErrorCode::kTlsCertificateError,
+                  std::string("certificate rejected: ") + X509_verify_cert_error_string(verify));
+  }
+  if (ssl_error == SSL_ERROR_SYSCALL || ssl_error == SSL_ERROR_ZERO_RETURN) {
+    ERR_clear_error();
+    return Status(ErrorCode::kTlsProtocolError, std::string(during) + ": connection closed");
+  }
+  return Status(ErrorCode::kTlsProtocolError, std::string(during) + ": " + DrainSslErrors());
+}
+
+void TlsStream::FinishHandshake(const Status& status) {
+  if (!handshake_done_) return;
+  auto done = std::move(handshake_done_);
+  handshake_done_ = nullptr;
+  done(status);
+}
+
+void TlsStream::FlushCiphertext() {
+  if (!ciphertext_out_.empty() && !closed_) transport_->Write(ciphertext_out_);
+}
+
+void TlsStream::Write(Buffer& data) {
+  if (closed_ || write_shutdown_ || !handshake_complete_) {
+    data.Clear();
+    return;
+  }
+  while (!data.empty()) {
+    std::span<const uint8_t> run = data.Front();
+    int chunk = static_cast<int>(std::min<size_t>(run.size(), 1 << 30));
+    int rc = SSL_write(ssl_.get(), run.data(), chunk);
+    if (rc <= 0) {
+      data.Clear();
+      Fail(DescribeFailure(SSL_get_error(ssl_.get(), rc), "TLS write"));
+      return;
+    }
+    data.Drain(static_cast<size_t>(rc));
+  }
+  FlushCiphertext();
+}
+
+size_t TlsStream::BufferedBytes() const {
+  return closed_ ? 0 : transport_->BufferedBytes() + ciphertext_out_.size();
+}
+
+void TlsStream::ShutdownWrite() {
+  if (closed_ || write_shutdown_) return;
+  write_shutdown_ = true;
+  if (handshake_complete_) {
+    SSL_shutdown(ssl_.get());
+    ERR_clear_error();
+    FlushCiphertext();
+  }
+  transport_->ShutdownWrite();
+}
+
+void TlsStream::SetReadEnabled(bool enabled) {
+  if (closed_ || !handshake_complete_ || enabled == read_enabled_) return;
+  read_enabled_ = enabled;
+  if (!transport_eof_) transport_->SetReadEnabled(enabled);
+  // Records already buffered are decrypted on the next loop turn, not inside this call, so
+  // the caller never sees OnData re-entrantly.
+  if (enabled && (!ciphertext_in_.empty() || (transport_eof_ && !peer_finished_))) {
+    resume_reading_.Start(0);
+  }
+}
+
+void TlsStream::OnData(Buffer& data) {
+  ciphertext_in_.MoveFrom(data);
+  if (!handshake_complete_) {
+    ContinueHandshake();
+  } else {
+    ReadRecords();
+  }
+}
+
+void TlsStream::ReadRecords() {
+  size_t delivered = 0;
+  while (!closed_ && read_enabled_ && !peer_finished_) {
+    std::span<uint8_t> space = plaintext_in_.Reserve();
+    int rc = SSL_read(ssl_.get(), space.data(), static_cast<int>(space.size()));
+    if (rc > 0) {
+      plaintext_in_.Commit(static_cast<size_t>(rc));
+      delivered += static_cast<size_t>(rc);
+      if (delivered < kMaxPlaintextPerPass) continue;
+    } else {
+      plaintext_in_.Commit(0);
+    }
+    if (!plaintext_in_.empty() && callbacks_ != nullptr) {
+      callbacks_->OnData(plaintext_in_);
+      if (closed_) return;
+    }
+    if (rc > 0) {
+      // A full pass: let the loop breathe and continue later.
+      if (read_enabled_ && !ciphertext_in_.empty()) resume_reading_.Start(0);
+      return;
+    }
+    int error = SSL_get_error(ssl_.get(), rc);
+    if (error == SSL_ERROR_WANT_READ) {
+      if (!transport_eof_) return;
+      // The transport ended without close_notify; the application protocol on top decides
+      // whether that truncates anything, as with plain TCP.
+      ERR_clear_error();
+    } else if (error != SSL_ERROR_ZERO_RETURN) {
+      Fail(DescribeFailure(error, "TLS read"));
+      return;
+    }
+    peer_finished_ = true;
+    if (callbacks_ != nullptr) callbacks_->OnEndOfStream();
+    return;
+  }
+}
+
+void TlsStream::OnEndOfStream() {
+  transport_eof_ = true;
+  if (!handshake_complete_) {
+    ContinueHandshake();
+    return;
+  }
+  if (read_enabled_) ReadRecords();
+}
+
+void TlsStream::OnWriteDrained() {
+  if (callbacks_ != nullptr && handshake_complete_) callbacks_->OnWriteDrained();
+}
+
+void TlsStream::OnError(const Status& status) { Fail(status); }
+
+void TlsStream::Fail(const Status& status) {
+  if (closed_) return;
+  StreamCallbacks* callbacks = handshake_complete_ ? callbacks_ : nullptr;
+  Close();
+  if (handshake_done_) {
+    FinishHandshake(status);
+  } else if (callbacks != nullptr) {
+    callbacks->OnError(status);
+  }
+}
+
+void TlsStream::Close() {
+  if (closed_) return;
+  closed_ = true;
+  resume_reading_.Stop();
+  transport_->Close();
+  ciphertext_in_.Clear();
+  ciphertext_out_.Clear();
+  plaintext_in_.Clear();
+}
+
+}  // namespace deputy

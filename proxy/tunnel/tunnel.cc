@@ -1,0 +1,101 @@
+#include "tunnel/tunnel.h"
+
+namespace deputy {
+
+Tunnel::Tunnel(EventLoop& loop, std::unique_ptr<ByteStream> client,
+               std::unique_ptr<ByteStream> upstream, TunnelOptions options, DoneCallback done)
+    : options_(options), done_(std::move(done)), idle_timer_(loop, [this] { OnIdleCheck(); }) {
+  sides_[kClient].stream = std::move(client);
+  sides_[kClient].bytes_counter = options.bytes_upstream;
+  sides_[kUpstream].stream = std::move(upstream);
+  sides_[kUpstream].bytes_counter = options.bytes_downstream;
+  for (int i = 0; i < 2; ++i) {
+    sides_[i].tunnel = this;
+    sides_[i].index = static_cast<SideIndex>(i);
+    sides_[i].stream->SetCallbacks(&sides_[i]);
+  }
+}
+
+Tunnel::~Tunnel() {
+  for (Side& side : sides_) {
+    side.stream->SetCallbacks(nullptr);
+    side.stream->Close();
+  }
+}
+
+void Tunnel::Start(Buffer& early_data) {
+  last_activity_ = std::chrono::steady_clock::now();
+  idle_timer_.Start(uint64_t{options_.idle_timeout_s} * 1000);
+  if (!early_data.empty()) OnData(kClient, early_data);
+  if (finished_) return;
+  for (Side& side : sides_) {
+    if (!side.paused) side.stream->SetReadEnabled(true);
+  }
+}
+
+void Tunnel::OnData(SideIndex from, Buffer& data) {
+  Side& source = sides_[from];
+  Side& sink = other(from);
+  last_activity_ = std::chrono::steady_clock::now();
+  source.bytes_read += data.size();
+  if (source.bytes_counter != nullptr) source.bytes_counter->Increment(data.size());
+  sink.stream->Write(data);
+  if (finished_) return;
+  if (sink.stream->BufferedBytes() >= options_.buffer_limit && !source.paused) {
+    source.paused = true;
+    source.stream->SetReadEnabled(false);
+  }
+}
+
+void Tunnel::OnWriteDrained(SideIndex side) {
+  Side& source = other(side);
+  if (source.paused && !source.ended) {
+    source.paused = false;
+    source.stream->SetReadEnabled(true);
+  }
+  MaybeFinish();
+}
+
+void Tunnel::OnEndOfStream(SideIndex from) {
+  sides_[from].ended = true;
+  other(from).stream->ShutdownWrite();
+  MaybeFinish();
+}
+
+void Tunnel::OnError(SideIndex side, const Status& status) {
+  const char* who = side == kClient ? "client" : "upstream";
+  Finish(Status(status.code(), std::string(who) + " " + status.message()));
+}
+
+void Tunnel::OnIdleCheck() {
+  auto idle_for = std::chrono::steady_clock::now() - last_activity_;
+  auto limit = std::chrono::seconds(options_.idle_timeout_s);
+  if (idle_for >= limit) {
+    Finish(Status(ErrorCode::kIdleTimeout,
+                  "no traffic for " + std::to_string(options_.idle_timeout_s) + " s"));
+    return;
+  }
+  auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(limit - idle_for);
+  idle_timer_.Start(static_cast<uint64_t>(remaining.count()) + 1);
+}
+
+void Tunnel::MaybeFinish() {
+  for (Side& side : sides_) {
+    if (!side.ended || side.stream->BufferedBytes() != 0) return;
+  }
+  Finish(Status::Ok());
+}
+
+void Tunnel::Finish(const Status& status) {
+  if (finished_) return;
+  finished_ = true;
+  idle_timer_.Stop();
+  for (Side& side : sides_) side.stream->Close();
+  if (done_) {
+    auto done = std::move(done_);
+    done_ = nullptr;
+    done(status);
+  }
+}
+
+}  // namespace deputy
