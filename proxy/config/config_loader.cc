@@ -1,0 +1,715 @@
+#include "config/config_loader.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <exception>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "delegation/names.h"
+
+namespace deputy {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
+constexpr uint32_t kMaxPort = 65535;
+constexpr uint32_t kMaxRedirects = 10;
+constexpr uint32_t kMinBufferBytes = 4096;
+constexpr uint32_t kMaxBufferBytes = 16 << 20;
+// A config file is small; the cap keeps `deputy check -c /dev/zero` from eating memory.
+constexpr size_t kMaxFileBytes = 4 << 20;
+constexpr size_t kMaxShownChars = 60;
+
+// Shown renders a JSON value for an error message, cut short so a huge value stays readable.
+std::string Shown(const Json& value) {
+  std::string text = value.dump(-1, ' ', /*ensure_ascii=*/true, Json::error_handler_t::replace);
+  if (text.size() > kMaxShownChars) {
+    text.resize(kMaxShownChars);
+    text += "...";
+  }
+  return text;
+}
+
+// Quoted renders text as a JSON string literal, cut short like Shown.
+std::string Quoted(std::string_view text) { return Shown(Json(std::string(text))); }
+
+bool IsPlainKey(std::string_view key) {
+  return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
+// Member is the path of `key` inside the object at `path`. Keys that are not plain identifiers
+// (domain names in dns.hosts, anything odd) are quoted in brackets so the path stays unambiguous.
+std::string Member(const std::string& path, std::string_view key) {
+  if (!IsPlainKey(key)) return path + "[" + Quoted(key) + "]";
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string Index(const std::string& path, size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+std::string ErrnoText(int error) {
+  return std::error_code(error, std::generic_category()).message();
+}
+
+// Errors keeps the first validation failure. Later checks still run but cannot replace it, so
+// the readers below go straight through a document without threading a Status through each call.
+class Errors {
+ public:
+  // Messages about the document as a whole start with `root_label`; messages about a path start
+  // with `prefix` and the path.
+  Errors(std::string root_label, std::string prefix)
+      : root_label_(std::move(root_label)), prefix_(std::move(prefix)) {}
+
+  void Add(const std::string& path, std::string_view what) {
+    if (!status_.ok()) return;
+    std::string message = path.empty() ? root_label_ + ": " : prefix_ + path + ": ";
+    message += what;
+    status_ = Status(ErrorCode::kInvalidConfig, std::move(message));
+  }
+
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+
+ private:
+  std::string root_label_;
+  std::string prefix_;
+  Status status_;
+};
+
+// ReadInteger accepts a JSON integer in [min, max]. Floats, strings and booleans are type errors
+// even when they hold a whole number: "5" and 5.0 are not 5.
+bool ReadInteger(Errors* errors, const Json& value, const std::string& path, uint64_t min,
+                 uint64_t max, uint64_t* out) {
+  std::optional<uint64_t> number;
+  if (value.is_number_unsigned()) {
+    number = value.get<uint64_t>();
+  } else if (value.is_number_integer() && value.get<int64_t>() >= 0) {
+    number = static_cast<uint64_t>(value.get<int64_t>());
+  }
+  if (number && *number >= min && *number <= max) {
+    *out = *number;
+    return true;
+  }
+  std::string expected;
+  if (max == kU32Max && min <= 1) {
+    expected = min == 0 ? "a non-negative integer" : "a positive integer";
+  } else {
+    expected = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+  }
+  std::string message = "expected " + expected + ", got " + Shown(value);
+  if (number && *number > max && max == kU32Max) message += " (at most 4294967295)";
+  errors->Add(path, message);
+  return false;
+}
+
+bool ReadUint32(Errors* errors, const Json& value, const std::string& path, uint32_t min,
+                uint32_t max, uint32_t* out) {
+  uint64_t number = 0;
+  if (!ReadInteger(errors, value, path, min, max, &number)) return false;
+  *out = static_cast<uint32_t>(number);
+  return true;
+}
+
+bool ReadString(Errors* errors, const Json& value, const std::string& path, std::string* out) {
+  if (!value.is_string() || value.get_ref<const std::string&>().empty()) {
+    errors->Add(path, "expected a non-empty string, got " + Shown(value));
+    return false;
+  }
+  *out = value.get<std::string>();
+  return true;
+}
+
+template <typename T>
+bool ReadChoice(Errors* errors, const Json& value, const std::string& path,
+                std::initializer_list<std::pair<std::string_view, T>> choices, T* out) {
+  if (value.is_string()) {
+    for (const auto& [name, choice] : choices) {
+      if (value.get_ref<const std::string&>() == name) {
+        *out = choice;
+        return true;
+      }
+    }
+  }
+  std::string expected;
+  for (const auto& [name, choice] : choices) {
+    if (!expected.empty()) expected += " or ";
+    expected += Quoted(name);
+  }
+  errors->Add(path, "expected " + expected + ", got " + Shown(value));
+  return false;
+}
+
+bool ReadAddress(Errors* errors, const Json& value, const std::string& path, SocketAddress* out) {
+  if (!value.is_string()) {
+    errors->Add(path, "expected a string \"address:port\", got " + Shown(value));
+    return false;
+  }
+  Result<SocketAddress> address = ParseSocketAddress(value.get_ref<const std::string&>());
+  if (!address.ok()) {
+    errors->Add(path, address.status().message());
+    return false;
+  }
+  *out = std::move(address).value();
+  return true;
+}
+
+bool ReadDomain(Errors* errors, const Json& value, const std::string& path, std::string* out) {
+  if (!value.is_string()) {
+    errors->Add(path, "expected a domain name string, got " + Shown(value));
+    return false;
+  }
+  Result<std::string> domain = NormalizeDomain(value.get_ref<const std::string&>());
+  if (!domain.ok()) {
+    errors->Add(path, domain.status().message());
+    return false;
+  }
+  *out = std::move(domain).value();
+  return true;
+}
+
+std::string NotAServiceName(std::string_view name) {
+  return Quoted(name) +
+         " is not a valid service name (RFC 6335: 1-15 letters, digits and single inner "
+         "hyphens, at least one letter)";
+}
+
+bool ReadService(Errors* errors, const Json& value, const std::string& path, std::string* out) {
+  if (!value.is_string()) {
+    errors->Add(path, "expected a service name string, got " + Shown(value));
+    return false;
+  }
+  const std::string& name = value.get_ref<const std::string&>();
+  if (!IsValidServiceName(name)) {
+    errors->Add(path, NotAServiceName(name));
+    return false;
+  }
+  *out = name;
+  return true;
+}
+
+bool ExpectObject(Errors* errors, const Json& json, const std::string& path) {
+  if (json.is_object()) return true;
+  errors->Add(path, "expected an object, got " + Shown(json));
+  return false;
+}
+
+// Object reads the members of one JSON object at `path` and rejects members it does not know.
+class Object {
+ public:
+  Object(Errors* errors, const Json& json, std::string path,
+         std::initializer_list<std::string_view> known)
+      : errors_(errors), path_(std::move(path)) {
+    if (!ExpectObject(errors_, json, path_)) return;
+    json_ = &json;
+    for (auto it = json.begin(); it != json.end(); ++it) {
+      if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
+        errors_->Add(PathOf(it.key()), "unknown key");
+      }
+    }
+  }
+
+  bool valid() const { return json_ != nullptr; }
+  std::string PathOf(std::string_view key) const { return Member(path_, key); }
+
+  // Find returns the member `key`, or nullptr when it is absent or this is not an object.
+  const Json* Find(std::string_view key) const {
+    if (json_ == nullptr) return nullptr;
+    const auto it = json_->find(std::string(key));
+    return it == json_->end() ? nullptr : &*it;
+  }
+
+  // Require is Find that also reports an absent member.
+  const Json* Require(std::string_view key, std::string_view why = "required") const {
+    const Json* value = Find(key);
+    if (value == nullptr && valid()) errors_->Add(PathOf(key), why);
+    return value;
+  }
+
+  // Forbid reports `key` as misplaced when it is present.
+  void Forbid(std::string_view key, std::string_view why) const {
+    if (Find(key) != nullptr) errors_->Add(PathOf(key), why);
+  }
+
+  // The readers below leave *out alone when the member is absent, keeping config.h's default.
+  void String(std::string_view key, std::string* out) const {
+    if (const Json* value = Find(key)) ReadString(errors_, *value, PathOf(key), out);
+  }
+  void Uint32(std::string_view key, uint32_t min, uint32_t max, uint32_t* out) const {
+    if (const Json* value = Find(key)) ReadUint32(errors_, *value, PathOf(key), min, max, out);
+  }
+  void Positive(std::string_view key, uint32_t* out) const { Uint32(key, 1, kU32Max, out); }
+  void NonNegative(std::string_view key, uint32_t* out) const { Uint32(key, 0, kU32Max, out); }
+  template <typename T>
+  void Choice(std::string_view key, std::initializer_list<std::pair<std::string_view, T>> choices,
+              T* out) const {
+    if (const Json* value = Find(key)) ReadChoice(errors_, *value, PathOf(key), choices, out);
+  }
+
+ private:
+  Errors* errors_;
+  std::string path_;
+  const Json* json_ = nullptr;
+};
+
+bool IsValidListenerName(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+  });
+}
+
+ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string& path) {
+  const Object object(errors, json, path,
+                      {"name", "type", "address", "domain", "service", "port", "max_header_bytes",
+                       "header_timeout_ms"});
+  ListenerConfig listener;
+  if (const Json* name = object.Require("name");
+      name != nullptr && ReadString(errors, *name, object.PathOf("name"), &listener.name) &&
+      !IsValidListenerName(listener.name)) {
+    errors->Add(object.PathOf("name"),
+                Shown(*name) + " is not a valid listener name (letters, digits, '_', '.', '-')");
+  }
+  object.Choice<ListenerType>(
+      "type", {{"connect", ListenerType::kConnect}, {"fixed", ListenerType::kFixed}},
+      &listener.type);
+  if (const Json* address = object.Require("address")) {
+    ReadAddress(errors, *address, object.PathOf("address"), &listener.address);
+  }
+
+  if (listener.type == ListenerType::kConnect) {
+    // A CONNECT client names domain and service itself; a fixed target here would be ignored.
+    object.Forbid("domain", "only fixed listeners take a domain");
+    object.Forbid("service", "only fixed listeners take a service");
+    object.Forbid("port", "only fixed listeners take a port");
+    object.Positive("max_header_bytes", &listener.max_header_bytes);
+    object.Positive("header_timeout_ms", &listener.header_timeout_ms);
+    return listener;
+  }
+
+  if (const Json* domain = object.Require("domain", "required for a fixed listener")) {
+    ReadDomain(errors, *domain, object.PathOf("domain"), &listener.domain);
+  }
+  if (const Json* service = object.Require("service", "required for a fixed listener")) {
+    ReadService(errors, *service, object.PathOf("service"), &listener.service);
+  }
+  if (const Json* port = object.Find("port")) {
+    uint32_t number = 0;
+    if (ReadUint32(errors, *port, object.PathOf("port"), 1, kMaxPort, &number)) {
+      listener.port = static_cast<uint16_t>(number);
+    }
+  }
+  // A fixed listener reads no request head, so head limits would silently do nothing.
+  object.Forbid("max_header_bytes", "only connect listeners take max_header_bytes");
+  object.Forbid("header_timeout_ms", "only connect listeners take header_timeout_ms");
+  return listener;
+}
+
+// SameBinding reports whether two addresses would collide on bind(); port 0 never collides since
+// each bind picks its own ephemeral port.
+bool SameBinding(const SocketAddress& a, const SocketAddress& b) {
+  return a.port != 0 && a.port == b.port && a.host == b.host;
+}
+
+void ReadListeners(Errors* errors, const Json* json, std::vector<ListenerConfig>* out) {
+  const std::string path = "listeners";
+  if (json == nullptr) {
+    errors->Add(path, "at least one listener is required");
+    return;
+  }
+  if (!json->is_array()) {
+    errors->Add(path, "expected a list of listeners, got " + Shown(*json));
+    return;
+  }
+  if (json->empty()) {
+    errors->Add(path, "at least one listener is required");
+    return;
+  }
+  for (size_t i = 0; i < json->size(); ++i) {
+    const std::string item = Index(path, i);
+    ListenerConfig listener = ReadListener(errors, (*json)[i], item);
+    for (size_t j = 0; j < out->size(); ++j) {
+      const ListenerConfig& earlier = (*out)[j];
+      if (earlier.name == listener.name) {
+        errors->Add(item + ".name",
+                    Quoted(listener.name) + " is also the name of " + Index(path, j));
+      }
+      if (SameBinding(earlier.address, listener.address)) {
+        errors->Add(item + ".address", Quoted(listener.address.ToString()) +
+                                           " is also the address of " + Index(path, j));
+      }
+    }
+    out->push_back(std::move(listener));
+  }
+}
+
+void ReadAdmin(Errors* errors, const Json& json, AdminConfig* out) {
+  const Object object(errors, json, "admin", {"address"});
+  if (const Json* address = object.Find("address")) {
+    SocketAddress parsed;
+    if (ReadAddress(errors, *address, object.PathOf("address"), &parsed)) out->address = parsed;
+  }
+}
+
+void CheckUrlTemplate(Errors* errors, const std::string& path, const std::string& url) {
+  // Plain http would let anyone on the path choose where deputy connects.
+  if (url.rfind("https://", 0) != 0) {
+    errors->Add(path, Quoted(url) + " must start with https://");
+  } else if (url.find("{domain}") == std::string::npos) {
+    errors->Add(path, Quoted(url) + " must contain {domain}");
+  } else if (url.find("{service}") == std::string::npos) {
+    errors->Add(path, Quoted(url) + " must contain {service}");
+  }
+}
+
+void ReadDiscovery(Errors* errors, const Json& json, DiscoveryConfig* out) {
+  const Object object(
+      errors, json, "discovery",
+      {"ca_file", "url_template", "timeout_ms", "max_document_bytes", "min_ttl_s", "max_ttl_s",
+       "default_ttl_s", "negative_ttl_s", "fallback", "max_redirects"});
+  object.String("ca_file", &out->ca_file);
+  if (const Json* url = object.Find("url_template");
+      url != nullptr &&
+      ReadString(errors, *url, object.PathOf("url_template"), &out->url_template)) {
+    CheckUrlTemplate(errors, object.PathOf("url_template"), out->url_template);
+  }
+  object.Positive("timeout_ms", &out->timeout_ms);
+  object.Positive("max_document_bytes", &out->max_document_bytes);
+  object.NonNegative("min_ttl_s", &out->min_ttl_s);
+  object.NonNegative("max_ttl_s", &out->max_ttl_s);
+  object.NonNegative("default_ttl_s", &out->default_ttl_s);
+  object.NonNegative("negative_ttl_s", &out->negative_ttl_s);
+  // Compared after reading, so a value left out takes part with its default.
+  if (out->min_ttl_s > out->max_ttl_s) {
+    errors->Add(object.PathOf("min_ttl_s"), std::to_string(out->min_ttl_s) +
+                                                " is above max_ttl_s (" +
+                                                std::to_string(out->max_ttl_s) + ")");
+  } else if (out->default_ttl_s < out->min_ttl_s || out->default_ttl_s > out->max_ttl_s) {
+    errors->Add(object.PathOf("default_ttl_s"),
+                std::to_string(out->default_ttl_s) + " is outside [min_ttl_s, max_ttl_s] = [" +
+                    std::to_string(out->min_ttl_s) + ", " + std::to_string(out->max_ttl_s) + "]");
+  }
+  object.Choice<Fallback>("fallback", {{"direct", Fallback::kDirect}, {"deny", Fallback::kDeny}},
+                          &out->fallback);
+  object.Uint32("max_redirects", 0, kMaxRedirects, &out->max_redirects);
+}
+
+void ReadUpstream(Errors* errors, const Json& json, UpstreamConfig* out) {
+  const Object object(errors, json, "upstream",
+                      {"ca_file", "min_tls_version", "connect_timeout_ms", "handshake_timeout_ms",
+                       "idle_timeout_s", "buffer_bytes"});
+  object.String("ca_file", &out->ca_file);
+  object.Choice<TlsVersion>("min_tls_version",
+                            {{"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}},
+                            &out->min_tls_version);
+  object.Positive("connect_timeout_ms", &out->connect_timeout_ms);
+  object.Positive("handshake_timeout_ms", &out->handshake_timeout_ms);
+  object.Positive("idle_timeout_s", &out->idle_timeout_s);
+  object.Uint32("buffer_bytes", kMinBufferBytes, kMaxBufferBytes, &out->buffer_bytes);
+}
+
+// ReadIpAddress accepts a bare IPv4 or IPv6 literal and returns it in canonical form.
+bool ReadIpAddress(Errors* errors, const Json& value, const std::string& path, std::string* out) {
+  if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    unsigned char bytes[16];
+    char canonical[INET6_ADDRSTRLEN];
+    for (const int family : {AF_INET, AF_INET6}) {
+      if (inet_pton(family, text.c_str(), bytes) == 1 &&
+          inet_ntop(family, bytes, canonical, sizeof canonical) != nullptr) {
+        *out = canonical;
+        return true;
+      }
+    }
+  }
+  errors->Add(path, "expected an IPv4 or IPv6 address, got " + Shown(value));
+  return false;
+}
+
+void ReadDnsHosts(Errors* errors, const Json& json, const std::string& path,
+                  std::map<std::string, std::vector<std::string>>* out) {
+  if (!ExpectObject(errors, json, path)) return;
+  std::map<std::string, std::string> spelled;  // normalized name -> key as written
+  for (auto it = json.begin(); it != json.end(); ++it) {
+    const std::string entry = Member(path, it.key());
+    std::string name;
+    if (!ReadDomain(errors, Json(it.key()), entry, &name)) continue;
+    if (const auto [earlier, inserted] = spelled.emplace(name, it.key()); !inserted) {
+      errors->Add(entry, "names the same domain as " + Member(path, earlier->second));
+      continue;
+    }
+    const Json& addresses = it.value();
+    if (!addresses.is_array() || addresses.empty()) {
+      errors->Add(entry, "expected a non-empty list of IP addresses, got " + Shown(addresses));
+      continue;
+    }
+    std::vector<std::string>& list = (*out)[name];
+    for (size_t i = 0; i < addresses.size(); ++i) {
+      std::string address;
+      if (ReadIpAddress(errors, addresses[i], Index(entry, i), &address)) list.push_back(address);
+    }
+  }
+}
+
+void ReadDns(Errors* errors, const Json& json, DnsConfig* out) {
+  const Object object(errors, json, "dns", {"hosts", "timeout_ms"});
+  if (const Json* hosts = object.Find("hosts")) {
+    ReadDnsHosts(errors, *hosts, object.PathOf("hosts"), &out->hosts);
+  }
+  object.Positive("timeout_ms", &out->timeout_ms);
+}
+
+void ReadServices(Errors* errors, const Json& json, std::map<std::string, uint16_t>* out) {
+  if (!ExpectObject(errors, json, "services")) return;
+  for (auto it = json.begin(); it != json.end(); ++it) {
+    const std::string entry = Member("services", it.key());
+    if (!IsValidServiceName(it.key())) {
+      errors->Add(entry, NotAServiceName(it.key()));
+      continue;
+    }
+    uint32_t port = 0;
+    if (ReadUint32(errors, it.value(), entry, 1, kMaxPort, &port)) {
+      (*out)[it.key()] = static_cast<uint16_t>(port);
+    }
+  }
+}
+
+void ReadRoot(Errors* errors, const Json& json, Config* config) {
+  const Object root(errors, json, "",
+                    {"listeners", "admin", "discovery", "upstream", "dns", "services"});
+  if (!root.valid()) return;
+  ReadListeners(errors, root.Find("listeners"), &config->listeners);
+  if (const Json* admin = root.Find("admin")) ReadAdmin(errors, *admin, &config->admin);
+  if (const Json* discovery = root.Find("discovery")) {
+    ReadDiscovery(errors, *discovery, &config->discovery);
+  }
+  if (const Json* upstream = root.Find("upstream")) {
+    ReadUpstream(errors, *upstream, &config->upstream);
+  }
+  if (const Json* dns = root.Find("dns")) ReadDns(errors, *dns, &config->dns);
+  if (const Json* services = root.Find("services")) {
+    ReadServices(errors, *services, &config->services);
+  }
+  if (!config->admin.address) return;
+  for (size_t i = 0; i < config->listeners.size(); ++i) {
+    if (SameBinding(*config->admin.address, config->listeners[i].address)) {
+      errors->Add("admin.address", Quoted(config->admin.address->ToString()) +
+                                       " is also the address of " + Index("listeners", i));
+    }
+  }
+}
+
+// DuplicateKeyFinder follows the parser's events and records the path of the first key that
+// appears twice in one object. nlohmann keeps only the last value, so without this the first
+// would be ignored without a word.
+class DuplicateKeyFinder {
+ public:
+  void Observe(Json::parse_event_t event, const Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+        frames_.emplace_back().object = true;
+        break;
+      case Json::parse_event_t::array_start:
+        frames_.emplace_back();
+        break;
+      case Json::parse_event_t::key: {
+        Frame& top = frames_.back();
+        top.key = parsed.get<std::string>();
+        if (!top.keys.insert(top.key).second && path_.empty()) path_ = CurrentPath();
+        break;
+      }
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        frames_.pop_back();
+        NextElement();
+        break;
+      case Json::parse_event_t::value:
+        NextElement();
+        break;
+    }
+  }
+
+  // path is empty when no key repeats.
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Frame {
+    bool object = false;
+    std::string key;   // objects: the member being parsed
+    size_t index = 0;  // arrays: the element being parsed
+    std::set<std::string> keys;
+  };
+
+  void NextElement() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+  }
+
+  std::string CurrentPath() const {
+    std::string path;
+    for (const Frame& frame : frames_) {
+      path = frame.object ? Member(path, frame.key) : Index(path, frame.index);
+    }
+    return path;
+  }
+
+  std::vector<Frame> frames_;
+  std::string path_;
+};
+
+// SyntaxErrorText gives the line and column of a parse error. They are computed here from the
+// byte offset because nlohmann's own count lags by one after a newline.
+std::string SyntaxErrorText(std::string_view text, const Json::parse_error& error) {
+  const size_t index = error.byte == 0 ? 0 : std::min<size_t>(error.byte - 1, text.size());
+  const auto before = text.substr(0, index);
+  const size_t line = 1 + std::count(before.begin(), before.end(), '\n');
+  const size_t last_newline = before.rfind('\n');
+  const size_t column = index - (last_newline == std::string_view::npos ? 0 : last_newline + 1) + 1;
+
+  // Keep nlohmann's description, without its "[json.exception...] parse error at ...: " prefix.
+  const std::string what = error.what();
+  std::string detail = what;
+  if (const size_t at = what.find(", column "); at != std::string::npos) {
+    if (const size_t colon = what.find(": ", at); colon != std::string::npos) {
+      detail = what.substr(colon + 2);
+    }
+  } else if (const size_t bracket = what.find("] "); bracket != std::string::npos) {
+    detail = what.substr(bracket + 2);
+  }
+  return "JSON syntax error at line " + std::to_string(line) + ", column " +
+         std::to_string(column) + ": " + detail;
+}
+
+Result<Config> Parse(std::string_view text, Errors errors) {
+  try {
+    DuplicateKeyFinder duplicates;
+    Json document;
+    try {
+      document = Json::parse(text, [&duplicates](int, Json::parse_event_t event, Json& parsed) {
+        duplicates.Observe(event, parsed);
+        return true;
+      });
+    } catch (const Json::parse_error& error) {
+      errors.Add("", SyntaxErrorText(text, error));
+      return errors.status();
+    }
+    if (!duplicates.path().empty()) {
+      errors.Add(duplicates.path(), "duplicate key");
+      return errors.status();
+    }
+    Config config;
+    ReadRoot(&errors, document, &config);
+    if (!errors.ok()) return errors.status();
+    return config;
+  } catch (const std::exception& error) {
+    // Not expected: every access above is type-checked first. Still, nothing may escape.
+    errors.Add("", std::string("cannot read the document: ") + error.what());
+    return errors.status();
+  }
+}
+
+Status ReadFile(const std::string& path, std::string* out) {
+  const auto fail = [&path](std::string_view what) {
+    return Status(ErrorCode::kInvalidConfig, path + ": " + std::string(what));
+  };
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  if (file == nullptr) return fail("cannot open: " + ErrnoText(errno));
+  char chunk[16384];
+  while (true) {
+    const size_t n = std::fread(chunk, 1, sizeof chunk, file.get());
+    out->append(chunk, n);
+    if (out->size() > kMaxFileBytes) return fail("larger than 4 MiB, not a config file");
+    if (n < sizeof chunk) break;
+  }
+  if (std::ferror(file.get())) return fail("cannot read: " + ErrnoText(errno));
+  return Status::Ok();
+}
+
+Status CheckReadable(const std::string& key, const std::string& path) {
+  const auto fail = [&](std::string_view what) {
+    return Status(ErrorCode::kInvalidConfig, key + ": " + Quoted(path) + " " + std::string(what));
+  };
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  if (file == nullptr) return fail("cannot be opened: " + ErrnoText(errno));
+  char byte = 0;
+  if (std::fread(&byte, 1, 1, file.get()) == 1) return Status::Ok();
+  // A directory opens fine and fails here with EISDIR; an empty bundle trusts nothing.
+  if (std::ferror(file.get())) return fail("cannot be read: " + ErrnoText(errno));
+  return fail("is empty");
+}
+
+}  // namespace
+
+Result<SocketAddress> ParseSocketAddress(std::string_view text) {
+  const Status invalid(ErrorCode::kInvalidConfig, Quoted(text) + " is not a valid address:port");
+  std::string_view host;
+  std::string_view port;
+  int family = AF_INET;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || text.substr(close + 1, 1) != ":") return invalid;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+    family = AF_INET6;
+  } else {
+    const size_t colon = text.find(':');
+    if (colon == std::string_view::npos) return invalid;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return invalid;
+  }
+  uint32_t number = 0;
+  for (char c : port) number = number * 10 + static_cast<uint32_t>(c - '0');
+  if (number > kMaxPort) return invalid;
+
+  const std::string host_text(host);  // inet_pton needs a terminated string
+  unsigned char bytes[16];
+  char canonical[INET6_ADDRSTRLEN];
+  if (inet_pton(family, host_text.c_str(), bytes) != 1 ||
+      inet_ntop(family, bytes, canonical, sizeof canonical) == nullptr) {
+    return invalid;
+  }
+  return SocketAddress{canonical, static_cast<uint16_t>(number)};
+}
+
+Result<Config> ParseConfig(std::string_view json_text) {
+  return Parse(json_text, Errors("config", ""));
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::string text;
+  if (Status status = ReadFile(path, &text); !status.ok()) return status;
+  return Parse(text, Errors(path, path + ": "));
+}
+
+Status CheckFilesReadable(const Config& config) {
+  if (Status status = CheckReadable("discovery.ca_file", config.discovery.ca_file); !status.ok()) {
+    return status;
+  }
+  return CheckReadable("upstream.ca_file", config.upstream.ca_file);
+}
+
+}  // namespace deputy

@@ -1,0 +1,657 @@
+#include "config/config_loader.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace deputy {
+namespace {
+
+using Json = nlohmann::json;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// The example from the issue, with real values where it shows "...".
+constexpr char kIssueExample[] = R"({
+  "listeners": [ {"name": "connect", "type": "connect", "address": "127.0.0.1:3128"},
+                 {"name": "xmpp", "type": "fixed", "address": "127.0.0.1:5222",
+                  "domain": "example.org", "service": "xmpp-client"} ],
+  "admin": {"address": "127.0.0.1:9901"},
+  "discovery": {"ca_file": "/etc/ssl/certs/ca-certificates.crt",
+                "url_template": "https://{domain}/.well-known/service/{service}",
+                "timeout_ms": 5000, "max_document_bytes": 65536, "min_ttl_s": 60,
+                "max_ttl_s": 86400, "default_ttl_s": 3600, "negative_ttl_s": 300,
+                "fallback": "direct"},
+  "upstream": {"ca_file": "/etc/ssl/certs/ca-certificates.crt", "min_tls_version": "1.2",
+               "connect_timeout_ms": 5000, "handshake_timeout_ms": 5000, "idle_timeout_s": 3600},
+  "dns": {"hosts": {"example.org": ["127.0.0.2"]}},
+  "services": {"xmpp-client": 5222} })";
+
+// Base is a small valid config: one connect and one fixed listener, everything else default.
+Json Base() {
+  return Json::parse(R"({"listeners": [
+      {"name": "connect", "type": "connect", "address": "127.0.0.1:3128"},
+      {"name": "xmpp", "type": "fixed", "address": "127.0.0.1:5222",
+       "domain": "example.org", "service": "xmpp-client"}]})");
+}
+
+Json With(const std::string& pointer, const Json& value) {
+  Json doc = Base();
+  doc[Json::json_pointer(pointer)] = value;
+  return doc;
+}
+
+Json Without(const std::string& pointer) {
+  Json doc = Base();
+  doc.at(Json::json_pointer(pointer).parent_pointer()).erase(Json::json_pointer(pointer).back());
+  return doc;
+}
+
+Config MustParse(const Json& doc) {
+  Result<Config> config = ParseConfig(doc.dump());
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+  return config.ok() ? std::move(config).value() : Config{};
+}
+
+// RejectionOfText parses `text`, expects kInvalidConfig and returns the message.
+std::string RejectionOfText(const std::string& text) {
+  Result<Config> config = ParseConfig(text);
+  EXPECT_FALSE(config.ok()) << "accepted: " << text;
+  EXPECT_EQ(config.status().code(), ErrorCode::kInvalidConfig);
+  return config.status().message();
+}
+
+std::string RejectionOf(const Json& doc) { return RejectionOfText(doc.dump()); }
+
+TEST(ConfigLoaderTest, LeftOutKeysKeepTheDefaults) {
+  const Config config = MustParse(Json::parse(R"({"listeners": [
+      {"name": "only", "address": "127.0.0.1:0"}]})"));
+  ASSERT_EQ(config.listeners.size(), 1u);
+  const ListenerConfig& listener = config.listeners[0];
+  EXPECT_EQ(listener.name, "only");
+  EXPECT_EQ(listener.type, ListenerType::kConnect);
+  EXPECT_EQ(listener.address.host, "127.0.0.1");
+  EXPECT_EQ(listener.address.port, 0);
+  EXPECT_EQ(listener.max_header_bytes, 8192u);
+  EXPECT_EQ(listener.header_timeout_ms, 10000u);
+  EXPECT_FALSE(listener.port.has_value());
+  EXPECT_FALSE(config.admin.address.has_value());
+
+  const DiscoveryConfig& discovery = config.discovery;
+  EXPECT_EQ(discovery.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+  EXPECT_EQ(discovery.url_template, "https://{domain}/.well-known/service/{service}");
+  EXPECT_EQ(discovery.timeout_ms, 5000u);
+  EXPECT_EQ(discovery.max_document_bytes, 65536u);
+  EXPECT_EQ(discovery.min_ttl_s, 60u);
+  EXPECT_EQ(discovery.max_ttl_s, 86400u);
+  EXPECT_EQ(discovery.default_ttl_s, 3600u);
+  EXPECT_EQ(discovery.negative_ttl_s, 300u);
+  EXPECT_EQ(discovery.fallback, Fallback::kDirect);
+  EXPECT_EQ(discovery.max_redirects, 3u);
+
+  const UpstreamConfig& upstream = config.upstream;
+  EXPECT_EQ(upstream.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+  EXPECT_EQ(upstream.min_tls_version, TlsVersion::kTls12);
+  EXPECT_EQ(upstream.connect_timeout_ms, 5000u);
+  EXPECT_EQ(upstream.handshake_timeout_ms, 5000u);
+  EXPECT_EQ(upstream.idle_timeout_s, 3600u);
+  EXPECT_EQ(upstream.buffer_bytes, 65536u);
+
+  EXPECT_TRUE(config.dns.hosts.empty());
+  EXPECT_EQ(config.dns.timeout_ms, 5000u);
+  EXPECT_TRUE(config.services.empty());
+}
+
+TEST(ConfigLoaderTest, ParsesTheIssueExample) {
+  Result<Config> parsed = ParseConfig(kIssueExample);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const Config& config = *parsed;
+  ASSERT_EQ(config.listeners.size(), 2u);
+  EXPECT_EQ(config.listeners[0].name, "connect");
+  EXPECT_EQ(config.listeners[0].type, ListenerType::kConnect);
+  EXPECT_EQ(config.listeners[0].address.ToString(), "127.0.0.1:3128");
+  EXPECT_EQ(config.listeners[1].name, "xmpp");
+  EXPECT_EQ(config.listeners[1].type, ListenerType::kFixed);
+  EXPECT_EQ(config.listeners[1].address.port, 5222);
+  EXPECT_EQ(config.listeners[1].domain, "example.org");
+  EXPECT_EQ(config.listeners[1].service, "xmpp-client");
+  ASSERT_TRUE(config.admin.address.has_value());
+  EXPECT_EQ(config.admin.address->ToString(), "127.0.0.1:9901");
+  EXPECT_EQ(config.dns.hosts.at("example.org"), std::vector<std::string>{"127.0.0.2"});
+  EXPECT_EQ(config.services.at("xmpp-client"), 5222);
+}
+
+TEST(ConfigLoaderTest, ReadsEveryKeyIntoItsField) {
+  const Config config = MustParse(Json::parse(R"({
+    "listeners": [
+      {"name": "c.1", "type": "connect", "address": "[::1]:8080", "max_header_bytes": 1000,
+       "header_timeout_ms": 2000},
+      {"name": "f_2", "type": "fixed", "address": "127.0.0.1:8081", "domain": "Example.ORG.",
+       "service": "imap", "port": 993}],
+    "admin": {"address": "[::1]:9000"},
+    "discovery": {"ca_file": "/d.pem", "url_template": "https://{domain}:8443/x/{service}",
+                  "timeout_ms": 11, "max_document_bytes": 12, "min_ttl_s": 13, "max_ttl_s": 15,
+                  "default_ttl_s": 14, "negative_ttl_s": 16, "fallback": "deny",
+                  "max_redirects": 0},
+    "upstream": {"ca_file": "/u.pem", "min_tls_version": "1.3", "connect_timeout_ms": 21,
+                 "handshake_timeout_ms": 22, "idle_timeout_s": 23, "buffer_bytes": 4096},
+    "dns": {"hosts": {"Host.Example.": ["127.0.0.3", "::1"]}, "timeout_ms": 31},
+    "services": {"xmpp-client": 15222}})"));
+  ASSERT_EQ(config.listeners.size(), 2u);
+  EXPECT_EQ(config.listeners[0].address.host, "::1");
+  EXPECT_EQ(config.listeners[0].address.port, 8080);
+  EXPECT_EQ(config.listeners[0].max_header_bytes, 1000u);
+  EXPECT_EQ(config.listeners[0].header_timeout_ms, 2000u);
+  EXPECT_EQ(config.listeners[1].name, "f_2");
+  EXPECT_EQ(config.listeners[1].domain, "example.org");  // lower-cased, trailing dot dropped
+  EXPECT_EQ(config.listeners[1].service, "imap");
+  EXPECT_EQ(config.listeners[1].port, std::optional<uint16_t>(993));
+  EXPECT_EQ(config.admin.address->ToString(), "[::1]:9000");
+
+  EXPECT_EQ(config.discovery.ca_file, "/d.pem");
+  EXPECT_EQ(config.discovery.url_template, "https://{domain}:8443/x/{service}");
+  EXPECT_EQ(config.discovery.timeout_ms, 11u);
+  EXPECT_EQ(config.discovery.max_document_bytes, 12u);
+  EXPECT_EQ(config.discovery.min_ttl_s, 13u);
+  EXPECT_EQ(config.discovery.default_ttl_s, 14u);
+  EXPECT_EQ(config.discovery.max_ttl_s, 15u);
+  EXPECT_EQ(config.discovery.negative_ttl_s, 16u);
+  EXPECT_EQ(config.discovery.fallback, Fallback::kDeny);
+  EXPECT_EQ(config.discovery.max_redirects, 0u);
+
+  EXPECT_EQ(config.upstream.ca_file, "/u.pem");
+  EXPECT_EQ(config.upstream.min_tls_version, TlsVersion::kTls13);
+  EXPECT_EQ(config.upstream.connect_timeout_ms, 21u);
+  EXPECT_EQ(config.upstream.handshake_timeout_ms, 22u);
+  EXPECT_EQ(config.upstream.idle_timeout_s, 23u);
+  EXPECT_EQ(config.upstream.buffer_bytes, 4096u);
+
+  const std::vector<std::string> addresses = {"127.0.0.3", "::1"};
+  EXPECT_EQ(config.dns.hosts.at("host.example"), addresses);
+  EXPECT_EQ(config.dns.timeout_ms, 31u);
+  EXPECT_EQ(config.services.at("xmpp-client"), 15222);
+}
+
+TEST(ConfigLoaderTest, LoadsTheShippedDefaultConfig) {
+  Result<Config> loaded = LoadConfig(DEPUTY_SOURCE_DIR "/conf/deputy.json");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const Config& config = *loaded;
+  ASSERT_EQ(config.listeners.size(), 1u);
+  EXPECT_EQ(config.listeners[0].name, "connect");
+  EXPECT_EQ(config.listeners[0].type, ListenerType::kConnect);
+  EXPECT_EQ(config.listeners[0].address.ToString(), "127.0.0.1:3128");
+  ASSERT_TRUE(config.admin.address.has_value());
+  EXPECT_EQ(config.admin.address->ToString(), "127.0.0.1:9901");
+  EXPECT_EQ(config.discovery.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+  EXPECT_EQ(config.upstream.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+  EXPECT_EQ(config.discovery.fallback, Fallback::kDirect);
+  EXPECT_TRUE(config.dns.hosts.empty());
+  EXPECT_EQ(config.services.at("xmpp-client"), 5222);
+  EXPECT_EQ(config.services.at("xmpp-server"), 5269);
+}
+
+TEST(ConfigLoaderTest, SyntaxErrorGivesLineAndColumn) {
+  const std::string message = RejectionOfText("{\n  \"listeners\": [\n    x\n  ]\n}");
+  EXPECT_THAT(message, StartsWith("config: JSON syntax error at line 3, column 5: ")) << message;
+}
+
+TEST(ConfigLoaderTest, SyntaxErrorAtEndOfInput) {
+  EXPECT_THAT(RejectionOfText("{\"listeners\": [\n"),
+              StartsWith("config: JSON syntax error at line 2, column 1: "));
+  EXPECT_THAT(RejectionOfText(""), StartsWith("config: JSON syntax error at line 1, column 1: "));
+}
+
+TEST(ConfigLoaderTest, CommentsAreSyntaxErrors) {
+  EXPECT_THAT(RejectionOfText("// hello\n{}"), StartsWith("config: JSON syntax error at line 1"));
+}
+
+TEST(ConfigLoaderTest, DocumentMustBeAnObject) {
+  EXPECT_EQ(RejectionOfText("[1, 2]"), "config: expected an object, got [1,2]");
+}
+
+TEST(ConfigLoaderTest, UnknownKeyNamesItsPath) {
+  EXPECT_EQ(RejectionOf(With("/discovery/bogus", 1)), "discovery.bogus: unknown key");
+  EXPECT_EQ(RejectionOf(With("/bogus", 1)), "bogus: unknown key");
+  EXPECT_EQ(RejectionOf(With("/listeners/1/bogus", 1)), "listeners[1].bogus: unknown key");
+  EXPECT_EQ(RejectionOf(With("/admin/bogus", 1)), "admin.bogus: unknown key");
+  EXPECT_EQ(RejectionOf(With("/upstream/bogus", 1)), "upstream.bogus: unknown key");
+  EXPECT_EQ(RejectionOf(With("/dns/bogus", 1)), "dns.bogus: unknown key");
+  EXPECT_EQ(RejectionOf(With("/discovery/a b", 1)), "discovery[\"a b\"]: unknown key");
+}
+
+TEST(ConfigLoaderTest, DuplicateKeyNamesItsPath) {
+  EXPECT_EQ(RejectionOfText(R"({"listeners": [{"name": "a", "address": "127.0.0.1:1"}],
+                            "discovery": {"timeout_ms": 1, "timeout_ms": 2}})"),
+            "discovery.timeout_ms: duplicate key");
+  EXPECT_EQ(RejectionOfText(R"({"listeners": [{"name": "a", "address": "127.0.0.1:1"},
+                                          {"name": "b", "name": "c"}]})"),
+            "listeners[1].name: duplicate key");
+  EXPECT_EQ(RejectionOfText(R"({"listeners": [], "listeners": []})"), "listeners: duplicate key");
+}
+
+TEST(ConfigLoaderTest, StringWhereIntegerExpected) {
+  EXPECT_EQ(RejectionOf(With("/discovery/timeout_ms", "5")),
+            R"(discovery.timeout_ms: expected a positive integer, got "5")");
+}
+
+TEST(ConfigLoaderTest, FloatsAndBooleansAreNotIntegers) {
+  EXPECT_THAT(RejectionOf(With("/upstream/idle_timeout_s", 5.0)),
+              StartsWith("upstream.idle_timeout_s: expected a positive integer"));
+  EXPECT_THAT(RejectionOf(With("/dns/timeout_ms", true)),
+              StartsWith("dns.timeout_ms: expected a positive integer"));
+  EXPECT_THAT(RejectionOf(With("/discovery/negative_ttl_s", -1)),
+              StartsWith("discovery.negative_ttl_s: expected a non-negative integer"));
+}
+
+TEST(ConfigLoaderTest, IntegerAbove32BitsIsRejected) {
+  EXPECT_THAT(RejectionOf(With("/discovery/timeout_ms", 4294967296)),
+              StartsWith("discovery.timeout_ms: "));
+}
+
+TEST(ConfigLoaderTest, WrongContainerTypes) {
+  EXPECT_THAT(RejectionOf(With("/admin", "127.0.0.1:1")), StartsWith("admin: expected an object"));
+  EXPECT_THAT(RejectionOf(With("/listeners", Json::object())),
+              StartsWith("listeners: expected a list"));
+  EXPECT_THAT(RejectionOf(With("/listeners/1", "xmpp")),
+              StartsWith("listeners[1]: expected an object"));
+  EXPECT_THAT(RejectionOf(With("/dns/hosts", Json::array())),
+              StartsWith("dns.hosts: expected an object"));
+  EXPECT_THAT(RejectionOf(With("/services", Json::array())),
+              StartsWith("services: expected an object"));
+}
+
+TEST(ConfigLoaderTest, LongValuesAreCutShortInMessages) {
+  const std::string message = RejectionOf(With("/discovery/fallback", std::string(5000, 'x')));
+  EXPECT_THAT(message, StartsWith("discovery.fallback: "));
+  EXPECT_LT(message.size(), 200u);
+}
+
+// Every positive setting rejects 0: a zero timeout or size cannot work.
+class ZeroIsRejectedTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ZeroIsRejectedTest, NamesThePath) {
+  const std::string pointer = GetParam();
+  std::string path = pointer.substr(1);
+  std::replace(path.begin(), path.end(), '/', '.');
+  EXPECT_EQ(RejectionOf(With(pointer, 0)), path + ": expected a positive integer, got 0");
+}
+
+INSTANTIATE_TEST_SUITE_P(Settings, ZeroIsRejectedTest,
+                         ::testing::Values("/discovery/timeout_ms", "/discovery/max_document_bytes",
+                                           "/upstream/connect_timeout_ms",
+                                           "/upstream/handshake_timeout_ms",
+                                           "/upstream/idle_timeout_s", "/dns/timeout_ms"),
+                         [](const auto& info) {
+                           std::string name = info.param.substr(1);
+                           std::replace(name.begin(), name.end(), '/', '_');
+                           return name;
+                         });
+
+TEST(ConfigLoaderTest, ZeroListenerLimitsAreRejected) {
+  EXPECT_THAT(RejectionOf(With("/listeners/0/header_timeout_ms", 0)),
+              StartsWith("listeners[0].header_timeout_ms: expected a positive integer"));
+  EXPECT_THAT(RejectionOf(With("/listeners/0/max_header_bytes", 0)),
+              StartsWith("listeners[0].max_header_bytes: expected a positive integer"));
+}
+
+TEST(ConfigLoaderTest, ZeroTtlsAreAllowed) {
+  Json doc = Base();
+  doc["discovery"] = {
+      {"min_ttl_s", 0}, {"max_ttl_s", 0}, {"default_ttl_s", 0}, {"negative_ttl_s", 0}};
+  EXPECT_EQ(MustParse(doc).discovery.max_ttl_s, 0u);
+}
+
+TEST(ConfigLoaderTest, MinTtlAboveMaxTtl) {
+  Json doc = Base();
+  doc["discovery"] = {{"min_ttl_s", 100}, {"max_ttl_s", 99}};
+  EXPECT_EQ(RejectionOf(doc), "discovery.min_ttl_s: 100 is above max_ttl_s (99)");
+}
+
+TEST(ConfigLoaderTest, MinTtlAboveTheDefaultMaxTtl) {
+  EXPECT_THAT(RejectionOf(With("/discovery/min_ttl_s", 86401)),
+              StartsWith("discovery.min_ttl_s: 86401 is above max_ttl_s (86400)"));
+}
+
+TEST(ConfigLoaderTest, DefaultTtlOutsideMinMax) {
+  EXPECT_EQ(RejectionOf(With("/discovery/default_ttl_s", 59)),
+            "discovery.default_ttl_s: 59 is outside [min_ttl_s, max_ttl_s] = [60, 86400]");
+  EXPECT_THAT(RejectionOf(With("/discovery/default_ttl_s", 86401)),
+              StartsWith("discovery.default_ttl_s: 86401 is outside"));
+}
+
+TEST(ConfigLoaderTest, UrlTemplateMustBeHttps) {
+  EXPECT_EQ(
+      RejectionOf(With("/discovery/url_template", "http://{domain}/.well-known/service/{service}")),
+      "discovery.url_template: \"http://{domain}/.well-known/service/{service}\" must "
+      "start with https://");
+}
+
+TEST(ConfigLoaderTest, UrlTemplateNeedsDomainAndService) {
+  EXPECT_THAT(RejectionOf(With("/discovery/url_template", "https://example.org/{service}")),
+              AllOf(StartsWith("discovery.url_template: "), HasSubstr("{domain}")));
+  EXPECT_THAT(RejectionOf(With("/discovery/url_template", "https://{domain}/x")),
+              AllOf(StartsWith("discovery.url_template: "), HasSubstr("{service}")));
+}
+
+TEST(ConfigLoaderTest, FallbackMustBeDirectOrDeny) {
+  EXPECT_EQ(RejectionOf(With("/discovery/fallback", "allow")),
+            R"(discovery.fallback: expected "direct" or "deny", got "allow")");
+}
+
+TEST(ConfigLoaderTest, MaxRedirectsAtMostTen) {
+  EXPECT_EQ(MustParse(With("/discovery/max_redirects", 10)).discovery.max_redirects, 10u);
+  EXPECT_EQ(RejectionOf(With("/discovery/max_redirects", 11)),
+            "discovery.max_redirects: expected an integer from 0 to 10, got 11");
+}
+
+TEST(ConfigLoaderTest, MinTlsVersionMustBe12Or13) {
+  EXPECT_EQ(RejectionOf(With("/upstream/min_tls_version", "1.1")),
+            R"(upstream.min_tls_version: expected "1.2" or "1.3", got "1.1")");
+  EXPECT_THAT(RejectionOf(With("/upstream/min_tls_version", 1.3)),
+              StartsWith("upstream.min_tls_version: "));
+}
+
+TEST(ConfigLoaderTest, BufferBytesWithinBounds) {
+  EXPECT_EQ(MustParse(With("/upstream/buffer_bytes", 16 << 20)).upstream.buffer_bytes, 16u << 20);
+  EXPECT_EQ(RejectionOf(With("/upstream/buffer_bytes", 4095)),
+            "upstream.buffer_bytes: expected an integer from 4096 to 16777216, got 4095");
+  EXPECT_THAT(RejectionOf(With("/upstream/buffer_bytes", (16 << 20) + 1)),
+              StartsWith("upstream.buffer_bytes: "));
+}
+
+TEST(ConfigLoaderTest, CaFileMustBeANonEmptyString) {
+  EXPECT_EQ(RejectionOf(With("/discovery/ca_file", "")),
+            R"(discovery.ca_file: expected a non-empty string, got "")");
+  EXPECT_THAT(RejectionOf(With("/upstream/ca_file", 1)), StartsWith("upstream.ca_file: "));
+}
+
+TEST(ConfigLoaderTest, CaFileExistenceIsNotCheckedOnLoad) {
+  EXPECT_EQ(MustParse(With("/upstream/ca_file", "/no/such/file.pem")).upstream.ca_file,
+            "/no/such/file.pem");
+}
+
+TEST(ConfigLoaderTest, ListenersAreRequired) {
+  EXPECT_EQ(RejectionOf(Json::object()), "listeners: at least one listener is required");
+  EXPECT_EQ(RejectionOf(With("/listeners", Json::array())),
+            "listeners: at least one listener is required");
+}
+
+TEST(ConfigLoaderTest, ListenerTypeMustBeConnectOrFixed) {
+  EXPECT_EQ(RejectionOf(With("/listeners/0/type", "tcp")),
+            R"(listeners[0].type: expected "connect" or "fixed", got "tcp")");
+}
+
+TEST(ConfigLoaderTest, ListenerNameRules) {
+  EXPECT_EQ(RejectionOf(Without("/listeners/1/name")), "listeners[1].name: required");
+  EXPECT_THAT(RejectionOf(With("/listeners/1/name", "")), StartsWith("listeners[1].name: "));
+  EXPECT_THAT(RejectionOf(With("/listeners/1/name", "a b")),
+              StartsWith("listeners[1].name: \"a b\" is not a valid listener name"));
+  EXPECT_EQ(RejectionOf(With("/listeners/1/name", "connect")),
+            "listeners[1].name: \"connect\" is also the name of listeners[0]");
+}
+
+TEST(ConfigLoaderTest, ListenerAddressIsRequired) {
+  EXPECT_EQ(RejectionOf(Without("/listeners/0/address")), "listeners[0].address: required");
+}
+
+TEST(ConfigLoaderTest, InvalidAddressNamesItsPath) {
+  EXPECT_EQ(RejectionOf(With("/listeners/1/address", "127.0.0.1:99999")),
+            R"(listeners[1].address: "127.0.0.1:99999" is not a valid address:port)");
+}
+
+class BadAddressTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BadAddressTest, IsRejected) {
+  EXPECT_EQ(RejectionOf(With("/admin/address", GetParam())),
+            "admin.address: \"" + GetParam() + "\" is not a valid address:port");
+  EXPECT_FALSE(ParseSocketAddress(GetParam()).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Addresses, BadAddressTest,
+                         ::testing::Values("127.0.0.1", "127.0.0.1:", "127.0.0.1:65536",
+                                           "127.0.0.1:80a", "127.0.0.1:-1", "127.0.0.1:123456",
+                                           "::1:80", "[::1]", "[::1]80", "[::1]:", "localhost:80",
+                                           "[127.0.0.1]:80", "300.0.0.1:80", ":80", "[]:80",
+                                           "127.0.0.1:80 "));
+
+TEST(ConfigLoaderTest, AddressMustBeAString) {
+  EXPECT_THAT(RejectionOf(With("/admin/address", 9901)), StartsWith("admin.address: expected"));
+}
+
+TEST(ConfigLoaderTest, AddressesAreCanonical) {
+  Result<SocketAddress> v6 = ParseSocketAddress("[0:0:0:0:0:0:0:1]:65535");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 65535);
+  Result<SocketAddress> v4 = ParseSocketAddress("10.0.0.1:0");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->host, "10.0.0.1");
+  EXPECT_EQ(v4->port, 0);
+}
+
+TEST(ConfigLoaderTest, DuplicateListenerAddresses) {
+  EXPECT_EQ(RejectionOf(With("/listeners/1/address", "127.0.0.1:3128")),
+            R"(listeners[1].address: "127.0.0.1:3128" is also the address of listeners[0])");
+}
+
+TEST(ConfigLoaderTest, DuplicateIpv6AddressesCompareCanonically) {
+  Json doc = Base();
+  doc["listeners"][0]["address"] = "[::1]:3128";
+  doc["listeners"][1]["address"] = "[0::1]:3128";
+  EXPECT_THAT(RejectionOf(doc), StartsWith("listeners[1].address: "));
+}
+
+TEST(ConfigLoaderTest, EphemeralPortsMayRepeat) {
+  Json doc = Base();
+  doc["listeners"][0]["address"] = "127.0.0.1:0";
+  doc["listeners"][1]["address"] = "127.0.0.1:0";
+  doc["admin"]["address"] = "127.0.0.1:0";
+  EXPECT_EQ(MustParse(doc).listeners.size(), 2u);
+}
+
+TEST(ConfigLoaderTest, AdminAddressMustNotBeAListenerAddress) {
+  EXPECT_EQ(RejectionOf(With("/admin/address", "127.0.0.1:5222")),
+            R"(admin.address: "127.0.0.1:5222" is also the address of listeners[1])");
+}
+
+TEST(ConfigLoaderTest, FixedListenerNeedsDomainAndService) {
+  EXPECT_EQ(RejectionOf(Without("/listeners/1/domain")),
+            "listeners[1].domain: required for a fixed listener");
+  EXPECT_EQ(RejectionOf(Without("/listeners/1/service")),
+            "listeners[1].service: required for a fixed listener");
+}
+
+class BadDomainTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BadDomainTest, IsRejectedForFixedListenersAndDnsHosts) {
+  EXPECT_THAT(RejectionOf(With("/listeners/1/domain", GetParam())),
+              StartsWith("listeners[1].domain: "));
+  Json doc = Base();
+  doc["dns"]["hosts"][GetParam()] = {"127.0.0.1"};
+  EXPECT_THAT(RejectionOf(doc), StartsWith("dns.hosts["));
+}
+
+INSTANTIATE_TEST_SUITE_P(Domains, BadDomainTest,
+                         ::testing::Values("127.0.0.1", "::1", "exa mple.org", "-a.org", "a-.org",
+                                           "a..org", "under_score.org", ".", "",
+                                           std::string(64, 'a') + ".org",
+                                           // 254 characters, each label within 63
+                                           std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                                               std::string(63, 'c') + "." + std::string(62, 'd')));
+
+TEST(ConfigLoaderTest, FixedDomainMustBeAString) {
+  EXPECT_THAT(RejectionOf(With("/listeners/1/domain", 1)), StartsWith("listeners[1].domain: "));
+}
+
+class BadServiceTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BadServiceTest, IsRejectedForFixedListenersAndServices) {
+  EXPECT_THAT(RejectionOf(With("/listeners/1/service", GetParam())),
+              StartsWith("listeners[1].service: \"" + GetParam() + "\" is not a valid service"));
+  Json doc = Base();
+  doc["services"][GetParam()] = 1234;
+  EXPECT_THAT(RejectionOf(doc), AllOf(StartsWith("services"), HasSubstr("not a valid service")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Services, BadServiceTest,
+                         ::testing::Values("", "1234", "-xmpp", "xmpp-", "xmpp--client",
+                                           "abcdefghijklmnop", "xmpp_client", "xmpp.client"));
+
+TEST(ConfigLoaderTest, FixedListenerPortRange) {
+  EXPECT_EQ(MustParse(With("/listeners/1/port", 65535)).listeners[1].port,
+            std::optional<uint16_t>(65535));
+  EXPECT_EQ(RejectionOf(With("/listeners/1/port", 0)),
+            "listeners[1].port: expected an integer from 1 to 65535, got 0");
+  EXPECT_THAT(RejectionOf(With("/listeners/1/port", 65536)), StartsWith("listeners[1].port: "));
+}
+
+TEST(ConfigLoaderTest, FixedListenerTakesNoHeaderLimits) {
+  EXPECT_EQ(RejectionOf(With("/listeners/1/max_header_bytes", 100)),
+            "listeners[1].max_header_bytes: only connect listeners take max_header_bytes");
+  EXPECT_THAT(RejectionOf(With("/listeners/1/header_timeout_ms", 100)),
+              StartsWith("listeners[1].header_timeout_ms: "));
+}
+
+TEST(ConfigLoaderTest, ConnectListenerTakesNoTarget) {
+  EXPECT_EQ(RejectionOf(With("/listeners/0/domain", "example.org")),
+            "listeners[0].domain: only fixed listeners take a domain");
+  EXPECT_EQ(RejectionOf(With("/listeners/0/service", "xmpp-client")),
+            "listeners[0].service: only fixed listeners take a service");
+  EXPECT_EQ(RejectionOf(With("/listeners/0/port", 5222)),
+            "listeners[0].port: only fixed listeners take a port");
+}
+
+TEST(ConfigLoaderTest, DnsHostsKeysAreNormalized) {
+  const Config config = MustParse(With("/dns/hosts", {{"WWW.Example.ORG.", {"127.0.0.9"}}}));
+  EXPECT_EQ(config.dns.hosts.count("www.example.org"), 1u);
+  EXPECT_EQ(config.dns.hosts.size(), 1u);
+}
+
+TEST(ConfigLoaderTest, DnsHostsKeysMustBeDistinctAfterNormalizing) {
+  EXPECT_THAT(RejectionOf(With("/dns/hosts",
+                               {{"example.org", {"127.0.0.2"}}, {"Example.org.", {"127.0.0.3"}}})),
+              HasSubstr("names the same domain as"));
+}
+
+TEST(ConfigLoaderTest, DnsHostsValuesMustBeIpLists) {
+  EXPECT_THAT(RejectionOf(With("/dns/hosts", {{"example.org", "127.0.0.2"}})),
+              StartsWith("dns.hosts[\"example.org\"]: expected a non-empty list"));
+  EXPECT_THAT(RejectionOf(With("/dns/hosts", {{"example.org", Json::array()}})),
+              StartsWith("dns.hosts[\"example.org\"]: expected a non-empty list"));
+  EXPECT_EQ(RejectionOf(With("/dns/hosts", {{"example.org", {"127.0.0.2", "localhost"}}})),
+            R"(dns.hosts["example.org"][1]: expected an IPv4 or IPv6 address, got "localhost")");
+  EXPECT_THAT(RejectionOf(With("/dns/hosts", {{"example.org", {"[::1]"}}})),
+              StartsWith("dns.hosts[\"example.org\"][0]: "));
+  EXPECT_THAT(RejectionOf(With("/dns/hosts", {{"example.org", {2130706433}}})),
+              StartsWith("dns.hosts[\"example.org\"][0]: "));
+}
+
+TEST(ConfigLoaderTest, ServicePortRange) {
+  EXPECT_EQ(MustParse(With("/services", {{"a", 1}, {"b", 65535}})).services.at("b"), 65535);
+  EXPECT_EQ(RejectionOf(With("/services", {{"xmpp-client", 0}})),
+            "services.xmpp-client: expected an integer from 1 to 65535, got 0");
+  EXPECT_THAT(RejectionOf(With("/services", {{"xmpp-client", 65536}})),
+              StartsWith("services.xmpp-client: "));
+  EXPECT_THAT(RejectionOf(With("/services", {{"xmpp-client", "5222"}})),
+              StartsWith("services.xmpp-client: "));
+}
+
+// TempFile is a file under the test temp directory, removed when the test ends.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& content) {
+    path_ = ::testing::TempDir() + "deputy_config_XXXXXX";
+    const int fd = mkstemp(path_.data());
+    EXPECT_GE(fd, 0);
+    close(fd);
+    std::ofstream(path_, std::ios::binary) << content;
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(ConfigLoaderTest, LoadConfigReadsAFile) {
+  const TempFile file(kIssueExample);
+  Result<Config> config = LoadConfig(file.path());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->listeners.size(), 2u);
+}
+
+TEST(ConfigLoaderTest, LoadConfigMissingFileNamesThePath) {
+  const std::string path = ::testing::TempDir() + "deputy_no_such_config.json";
+  Result<Config> config = LoadConfig(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), ErrorCode::kInvalidConfig);
+  EXPECT_THAT(config.status().message(), StartsWith(path + ": cannot open: "));
+}
+
+TEST(ConfigLoaderTest, LoadConfigOfADirectoryFails) {
+  Result<Config> config = LoadConfig(::testing::TempDir());
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), StartsWith(::testing::TempDir() + ": "));
+}
+
+TEST(ConfigLoaderTest, LoadConfigErrorsStartWithThePath) {
+  const TempFile syntax("{\n,");
+  EXPECT_THAT(LoadConfig(syntax.path()).status().message(),
+              StartsWith(syntax.path() + ": JSON syntax error at line 2, column 1: "));
+  const TempFile unknown(With("/discovery/bogus", 1).dump());
+  EXPECT_EQ(LoadConfig(unknown.path()).status().message(),
+            unknown.path() + ": discovery.bogus: unknown key");
+  const TempFile scalar("3");
+  EXPECT_EQ(LoadConfig(scalar.path()).status().message(),
+            scalar.path() + ": expected an object, got 3");
+}
+
+TEST(ConfigLoaderTest, CheckFilesReadableAcceptsReadableFiles) {
+  const TempFile ca("-----BEGIN CERTIFICATE-----\n");
+  Config config;
+  config.discovery.ca_file = ca.path();
+  config.upstream.ca_file = ca.path();
+  EXPECT_TRUE(CheckFilesReadable(config).ok()) << CheckFilesReadable(config).ToString();
+}
+
+TEST(ConfigLoaderTest, CheckFilesReadableNamesTheMissingFile) {
+  const TempFile ca("pem");
+  Config config;
+  config.discovery.ca_file = "/no/such/discovery.pem";
+  config.upstream.ca_file = ca.path();
+  Status status = CheckFilesReadable(config);
+  EXPECT_EQ(status.code(), ErrorCode::kInvalidConfig);
+  EXPECT_THAT(status.message(),
+              StartsWith("discovery.ca_file: \"/no/such/discovery.pem\" cannot be opened: "));
+
+  config.discovery.ca_file = ca.path();
+  config.upstream.ca_file = "/no/such/upstream.pem";
+  status = CheckFilesReadable(config);
+  EXPECT_THAT(status.message(),
+              StartsWith("upstream.ca_file: \"/no/such/upstream.pem\" cannot be opened: "));
+}
+
+TEST(ConfigLoaderTest, CheckFilesReadableRejectsEmptyFilesAndDirectories) {
+  const TempFile empty("");
+  Config config;
+  config.discovery.ca_file = empty.path();
+  EXPECT_THAT(CheckFilesReadable(config).message(), HasSubstr("is empty"));
+  config.discovery.ca_file = ::testing::TempDir();
+  EXPECT_THAT(CheckFilesReadable(config).message(),
+              AllOf(StartsWith("discovery.ca_file: "), HasSubstr("cannot be read")));
+}
+
+}  // namespace
+}  // namespace deputy
