@@ -105,6 +105,7 @@ TEST_P(HostileDocumentTest, RefusedWith502AndNoUpstreamConnection) {
   DeputyProcess& deputy = world.StartDeputy();
   auto tunnel = world.OpenTunnel("example.org:xmpp-client", "secret early data");
   ExpectRefusal(tunnel.head, GetParam().status, GetParam().error_type);
+  tunnel.socket.Close();
   ASSERT_TRUE(deputy.WaitForAccessLogLines(1, kDefaultTimeout));
   EXPECT_EQ(upstream->accepted().value(), 0u);
   EXPECT_NE(deputy.AccessLog().at(0)["result"], "ok");

@@ -26,6 +26,7 @@ TEST_P(BadUpstreamTest, RefusedWithCertificateErrorAndReceivesNoApplicationByte)
   DeputyProcess& deputy = world.StartDeputy();
   auto tunnel = world.OpenTunnel("example.org:xmpp-client", "early secret");
   ExpectRefusal(tunnel.head, 502, "tls_certificate_error");
+  tunnel.socket.Close();
   ASSERT_TRUE(deputy.WaitForAccessLogLines(1, kDefaultTimeout));
   EXPECT_EQ(deputy.AccessLog().at(0)["result"], "tls_certificate_error");
   EXPECT_EQ(sink.bytes().value(), 0u);
