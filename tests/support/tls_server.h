@@ -25,7 +25,8 @@ struct TlsServerOptions {
 // TlsServer is a blocking TLS server on 127.0.0.1 (port 0) presenting `key_pair` (leaf first,
 // then any chain). Each accepted connection gets a thread that completes the handshake and then
 // runs `handler`; the connection closes when the handler returns. The destructor stops the
-// server: waits in handlers end (via the connection's stop fd) and every thread is joined.
+// server: waits inside handlers end at once (through the connection's stop fd) and every thread
+// is joined.
 class TlsServer {
  public:
   using Handler = std::function<void(TlsConnection&)>;
