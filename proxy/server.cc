@@ -113,6 +113,14 @@ void Server::Run() {
 
 void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream> client) {
   if (shutting_down_) return;
+  uint32_t& open = open_per_listener_[&listener];
+  if (open >= listener.max_connections) {
+    // Closing at once is cheaper than answering; the client sees a reset and can retry.
+    metrics_.Tunnels(listener.name, Describe(ErrorCode::kConnectionLimit).label).Increment();
+    spdlog::warn("listener {}: {} connections open, refusing another", listener.name, open);
+    return;
+  }
+  ++open;
   std::unique_ptr<Frontend> frontend;
   if (listener.type == ListenerType::kConnect) {
     frontend = std::make_unique<ConnectFrontend>(loop_, listener, config_);
@@ -122,7 +130,10 @@ void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream>
     frontend = std::make_unique<FixedFrontend>(loop_, std::move(destination));
   }
   auto* session = new Session(*services_, listener, std::move(client), std::move(frontend),
-                              [this](Session* s) { OnSessionFinished(s); });
+                              [this, &listener](Session* s) {
+                                --open_per_listener_[&listener];
+                                OnSessionFinished(s);
+                              });
   sessions_.insert(session);
   session->Start();
 }

@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -55,6 +56,7 @@ class Server {
   std::vector<ListenerSlot> listeners_;
   std::unique_ptr<AdminServer> admin_;
   std::set<Session*> sessions_;
+  std::map<const ListenerConfig*, uint32_t> open_per_listener_;
   UvHandle<uv_signal_t> sigterm_;
   UvHandle<uv_signal_t> sigint_;
   Timer drain_deadline_;

@@ -18,6 +18,7 @@ constexpr std::array<ErrorInfo, static_cast<size_t>(ErrorCode::kInternal) + 1> k
     {"connection_refused", "connection_refused", 502},
     {"connection_timeout", "connection_timeout", 504},
     {"connection_terminated", "connection_terminated", 502},
+    {"connection_limit", "connection_limit_reached", 503},
     {"tls_certificate_error", "tls_certificate_error", 502},
     {"tls_protocol_error", "tls_protocol_error", 502},
     {"lookup_status", "destination_not_found", 502},

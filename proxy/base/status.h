@@ -23,6 +23,7 @@ enum class ErrorCode : uint8_t {
   kConnectionRefused,
   kConnectionTimeout,
   kConnectionTerminated,
+  kConnectionLimit,
   kTlsCertificateError,
   kTlsProtocolError,
   kLookupStatus,

@@ -30,6 +30,8 @@ struct ListenerConfig {
   // connect listeners only
   uint32_t max_header_bytes = 8192;
   uint32_t header_timeout_ms = 10000;
+  // Client connections open at once; more are closed on accept (each costs two descriptors).
+  uint32_t max_connections = 4096;
 };
 
 struct AdminConfig {

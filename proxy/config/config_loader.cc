@@ -281,7 +281,7 @@ bool IsValidListenerName(std::string_view name) {
 ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string& path) {
   const Object object(errors, json, path,
                       {"name", "type", "address", "domain", "service", "port", "max_header_bytes",
-                       "header_timeout_ms"});
+                       "header_timeout_ms", "max_connections"});
   ListenerConfig listener;
   if (const Json* name = object.Require("name");
       name != nullptr && ReadString(errors, *name, object.PathOf("name"), &listener.name) &&
@@ -295,6 +295,7 @@ ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string&
   if (const Json* address = object.Require("address")) {
     ReadAddress(errors, *address, object.PathOf("address"), &listener.address);
   }
+  object.Positive("max_connections", &listener.max_connections);
 
   if (listener.type == ListenerType::kConnect) {
     // A CONNECT client names domain and service itself; a fixed target here would be ignored.

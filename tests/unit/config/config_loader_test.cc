@@ -83,6 +83,7 @@ TEST(ConfigLoaderTest, LeftOutKeysKeepTheDefaults) {
   EXPECT_EQ(listener.address.host, "127.0.0.1");
   EXPECT_EQ(listener.address.port, 0);
   EXPECT_EQ(listener.max_header_bytes, 8192u);
+  EXPECT_EQ(listener.max_connections, 4096u);
   EXPECT_EQ(listener.header_timeout_ms, 10000u);
   EXPECT_FALSE(listener.port.has_value());
   EXPECT_FALSE(config.admin.address.has_value());
