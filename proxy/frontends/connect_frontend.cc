@@ -31,6 +31,8 @@ void ConnectFrontend::Stop() {
   ready_ = nullptr;
   header_timer_.Stop();
   if (client_ != nullptr && !client_->closed()) client_->SetCallbacks(nullptr);
+  client_ = nullptr;
+  early_data_ = nullptr;
 }
 
 void ConnectFrontend::OnData(Buffer& data) {
