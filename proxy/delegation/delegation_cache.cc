@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/run_once.h"
+
 
 namespace deputy {
 
@@ -27,10 +29,7 @@ class DelegationCache::Waiter : public DelegationLookup {
   }
 
   void Deliver(Result<LookupOutcome> result) {
-    if (!done_) return;
-    auto done = std::move(done_);
-    done_ = nullptr;
-    done(std::move(result));
+    RunOnce(done_, std::move(result));
   }
 
   Flight* flight = nullptr;

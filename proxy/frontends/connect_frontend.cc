@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "base/run_once.h"
 #include "config/services_db.h"
 #include "delegation/names.h"
 #include "http/status_line.h"
@@ -64,10 +65,7 @@ void ConnectFrontend::OnError(const Status& status) { Complete(status); }
 
 void ConnectFrontend::Complete(Result<Destination> result) {
   header_timer_.Stop();
-  if (!ready_) return;
-  auto ready = std::move(ready_);
-  ready_ = nullptr;
-  ready(std::move(result));
+  RunOnce(ready_, std::move(result));
 }
 
 Result<Destination> ConnectFrontend::ParseAuthority(std::string_view authority,

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/run_once.h"
+
 namespace deputy {
 
 namespace {
@@ -126,10 +128,7 @@ void HttpsFetch::Finish(Result<FetchResult> result) {
   deadline_.Stop();
   attempt_.reset();
   ReleaseConnection();
-  if (!done_) return;
-  auto done = std::move(done_);
-  done_ = nullptr;
-  done(std::move(result));
+  RunOnce(done_, std::move(result));
 }
 
 }  // namespace deputy

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <optional>
 
+#include "base/run_once.h"
+
 namespace deputy {
 
 namespace {
@@ -110,10 +112,7 @@ class PendingQuery : public DnsQuery {
   }
 
   void Finish(Result<std::vector<IpEndpoint>> result) {
-    if (!done_) return;
-    auto done = std::move(done_);
-    done_ = nullptr;
-    done(std::move(result));
+    RunOnce(done_, std::move(result));
   }
 
   std::string host_;

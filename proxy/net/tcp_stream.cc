@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "base/run_once.h"
+
 namespace deputy {
 
 struct TcpStream::WriteRequest {
@@ -16,18 +18,9 @@ Status UvError(ErrorCode code, const char* what, int rc) {
   return Status(code, std::string(what) + ": " + uv_strerror(rc));
 }
 
+// The kernel's own connect timeout is a timeout; every other failure means nobody accepted.
 ErrorCode ConnectErrorCode(int rc) {
-  switch (rc) {
-    case UV_ETIMEDOUT:
-      return ErrorCode::kConnectionTimeout;
-    case UV_ECONNREFUSED:
-    case UV_ENETUNREACH:
-    case UV_EHOSTUNREACH:
-    case UV_EADDRNOTAVAIL:
-      return ErrorCode::kConnectionRefused;
-    default:
-      return ErrorCode::kConnectionRefused;
-  }
+  return rc == UV_ETIMEDOUT ? ErrorCode::kConnectionTimeout : ErrorCode::kConnectionRefused;
 }
 
 }  // namespace
@@ -56,21 +49,20 @@ void TcpStream::Connect(const IpEndpoint& endpoint, ConnectCallback done) {
                                     [](uv_connect_t* r, int status) {
                                       auto* self = OwnerOf<TcpStream>(r->handle);
                                       delete r;
-                                      if (self == nullptr || !self->connect_done_) return;
-                                      auto cb = std::move(self->connect_done_);
+                                      if (self == nullptr) return;
                                       if (status == 0) {
                                         uv_tcp_nodelay(self->handle_.get(), 1);
-                                        cb(Status::Ok());
+                                        RunOnce(self->connect_done_, Status::Ok());
                                       } else {
-                                        cb(UvError(ConnectErrorCode(status), "connect", status));
+                                        RunOnce(self->connect_done_,
+                                                UvError(ConnectErrorCode(status), "connect", status));
                                       }
                                     })
                    : UV_EINVAL;
   if (rc != 0) {
     delete req;
     // The connect never started (e.g. no such address family); report it at once.
-    auto cb = std::move(connect_done_);
-    cb(UvError(ConnectErrorCode(rc), "connect", rc));
+    RunOnce(connect_done_, UvError(ConnectErrorCode(rc), "connect", rc));
   }
 }
 

@@ -1,5 +1,7 @@
 #include "tls/tls_connector.h"
 
+#include "base/run_once.h"
+
 namespace deputy {
 
 TlsConnectAttempt::TlsConnectAttempt(EventLoop& loop, DnsResolver& resolver, SSL_CTX* ctx,
@@ -102,10 +104,7 @@ void TlsConnectAttempt::AttemptFailed(const Status& status) {
 
 void TlsConnectAttempt::Finish(Result<TlsConnection> result) {
   timer_.Stop();
-  if (!done_) return;
-  auto done = std::move(done_);
-  done_ = nullptr;
-  done(std::move(result));
+  RunOnce(done_, std::move(result));
 }
 
 }  // namespace deputy

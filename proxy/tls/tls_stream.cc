@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "base/run_once.h"
 #include "net/address.h"
 #include "tls/tls_context.h"
 
@@ -128,10 +129,7 @@ Status TlsStream::DescribeFailure(int ssl_error, const char* during) {
 }
 
 void TlsStream::FinishHandshake(const Status& status) {
-  if (!handshake_done_) return;
-  auto done = std::move(handshake_done_);
-  handshake_done_ = nullptr;
-  done(status);
+  RunOnce(handshake_done_, status);
 }
 
 void TlsStream::FlushCiphertext() {

@@ -1,5 +1,7 @@
 #include "tunnel/tunnel.h"
 
+#include "base/run_once.h"
+
 namespace deputy {
 
 Tunnel::Tunnel(EventLoop& loop, std::unique_ptr<ByteStream> client,
@@ -91,11 +93,7 @@ void Tunnel::Finish(const Status& status) {
   finished_ = true;
   idle_timer_.Stop();
   for (Side& side : sides_) side.stream->Close();
-  if (done_) {
-    auto done = std::move(done_);
-    done_ = nullptr;
-    done(status);
-  }
+  RunOnce(done_, status);
 }
 
 }  // namespace deputy
