@@ -2,13 +2,45 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace deputy {
+
+namespace {
+
+// At most this many free slices (1 MiB) wait for reuse on each thread.
+constexpr size_t kMaxPooledSlices = 64;
+
+struct SlicePool {
+  ~SlicePool() {
+    for (uint8_t* slice : free) delete[] slice;
+  }
+  std::vector<uint8_t*> free;
+};
+
+thread_local SlicePool slice_pool;
+
+}  // namespace
+
+void Buffer::SliceRecycler::operator()(uint8_t* data) const {
+  if (slice_pool.free.size() < kMaxPooledSlices) {
+    slice_pool.free.push_back(data);
+  } else {
+    delete[] data;
+  }
+}
+
+Buffer::SliceMemory Buffer::NewSlice() {
+  if (slice_pool.free.empty()) return SliceMemory(new uint8_t[kSliceSize]);
+  uint8_t* data = slice_pool.free.back();
+  slice_pool.free.pop_back();
+  return SliceMemory(data);
+}
 
 std::span<uint8_t> Buffer::Reserve() {
   if (slices_.empty() || slices_.back().end == slices_.back().capacity) {
     Slice slice;
-    slice.data = std::make_unique_for_overwrite<uint8_t[]>(kSliceSize);
+    slice.data = NewSlice();
     slice.capacity = kSliceSize;
     slices_.push_back(std::move(slice));
   }

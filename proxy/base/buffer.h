@@ -55,8 +55,16 @@ class Buffer {
   }
 
  private:
+  // SliceRecycler returns a freed slice to a small per-thread pool, so a busy tunnel does not
+  // make the allocator grow and shrink the heap on every read.
+  struct SliceRecycler {
+    void operator()(uint8_t* data) const;
+  };
+  using SliceMemory = std::unique_ptr<uint8_t[], SliceRecycler>;
+  static SliceMemory NewSlice();
+
   struct Slice {
-    std::unique_ptr<uint8_t[]> data;
+    SliceMemory data;
     size_t capacity = 0;
     size_t begin = 0;
     size_t end = 0;
