@@ -1,7 +1,7 @@
 // deputy: a delegation-aware TLS forwarding proxy. Command line entry point.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <iostream>
@@ -47,8 +47,7 @@ int Check(const std::string& config_path) {
   return 0;
 }
 
-int Resolve(const std::string& config_path, const std::string& domain,
-            const std::string& service) {
+int Resolve(const std::string& config_path, const std::string& domain, const std::string& service) {
   deputy::Config defaults;
   if (!config_path.empty()) {
     deputy::Result<deputy::Config> config = deputy::LoadConfig(config_path);

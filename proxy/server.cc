@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "frontends/connect_frontend.h"
 #include "config/services_db.h"
+#include "frontends/connect_frontend.h"
 #include "frontends/fixed_frontend.h"
 
 namespace deputy {
@@ -31,9 +31,7 @@ std::optional<IpEndpoint> ToEndpoint(const SocketAddress& address) {
 }  // namespace
 
 Server::Server(Config config)
-    : config_(std::move(config)),
-      rng_(std::random_device{}()),
-      drain_deadline_(loop_, [this] {
+    : config_(std::move(config)), rng_(std::random_device{}()), drain_deadline_(loop_, [this] {
         spdlog::info("drain deadline reached; closing {} sessions", sessions_.size());
         for (Session* session : std::set<Session*>(sessions_)) session->Abort();
         MaybeStopLoop();
@@ -51,11 +49,12 @@ Server::~Server() {
 }
 
 Status Server::Start() {
-  auto discovery = TlsClientContext::Create(config_.discovery.ca_file, TlsVersion::kTls12, "http/1.1");
+  auto discovery =
+      TlsClientContext::Create(config_.discovery.ca_file, TlsVersion::kTls12, "http/1.1");
   if (!discovery.ok()) return discovery.status();
   discovery_tls_.emplace(std::move(discovery).value());
-  auto upstream = TlsClientContext::Create(config_.upstream.ca_file,
-                                           config_.upstream.min_tls_version);
+  auto upstream =
+      TlsClientContext::Create(config_.upstream.ca_file, config_.upstream.min_tls_version);
   if (!upstream.ok()) return upstream.status();
   upstream_tls_.emplace(std::move(upstream).value());
 
@@ -77,7 +76,8 @@ Status Server::Start() {
       OnAccept(listener, std::move(c));
     });
     Status bound = slot->Bind(*endpoint);
-    if (!bound.ok()) return Status(bound.code(), "listener " + listener.name + ": " + bound.message());
+    if (!bound.ok())
+      return Status(bound.code(), "listener " + listener.name + ": " + bound.message());
     AnnounceListening(listener.name, slot->local_endpoint());
     metrics_.Connections(listener.name);
     metrics_.ActiveConnections(listener.name);

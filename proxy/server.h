@@ -1,9 +1,9 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
-#include <map>
 #include <set>
 #include <vector>
 

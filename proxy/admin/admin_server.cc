@@ -70,9 +70,8 @@ class AdminServer::Connection : public Deferrable, private StreamCallbacks {
     responded_ = true;
     Buffer out;
     out.Append("HTTP/1.1 " + std::to_string(status) + " " + std::string(ReasonPhrase(status)) +
-               "\r\nContent-Type: " + content_type +
-               "\r\nContent-Length: " + std::to_string(body.size()) +
-               "\r\nConnection: close\r\n\r\n");
+               "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n");
     if (!head_only) out.Append(body);
     stream_->Write(out);
     stream_->ShutdownWrite();

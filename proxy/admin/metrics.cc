@@ -58,7 +58,8 @@ Metrics::Metrics()
                         .Help("Delegation lookups held in the cache.")
                         .Register(*registry_)
                         .Add({});
-  for (const char* result : {"hit", "miss", "negative", "error"}) lookups_.Add({{"result", result}});
+  for (const char* result : {"hit", "miss", "negative", "error"})
+    lookups_.Add({{"result", result}});
 }
 
 std::string Metrics::Serialize() const {

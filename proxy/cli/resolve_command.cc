@@ -3,6 +3,7 @@
 #include <iostream>
 #include <random>
 
+#include "config/services_db.h"
 #include "delegation/interpret.h"
 #include "delegation/names.h"
 #include "http/https_client.h"
@@ -10,12 +11,10 @@
 #include "loop/event_loop.h"
 #include "net/dns_resolver.h"
 #include "session/route_plan.h"
-#include "config/services_db.h"
 #include "tls/tls_connector.h"
 #include "tls/tls_context.h"
 
 namespace deputy {
-
 
 int RunResolve(const Config& config, const std::string& domain_arg, const std::string& service) {
   Result<std::string> domain = NormalizeDomain(domain_arg);
@@ -27,10 +26,10 @@ int RunResolve(const Config& config, const std::string& domain_arg, const std::s
     std::cerr << "deputy resolve: \"" << service << "\" is not a valid service name\n";
     return kResolveFailed;
   }
-  auto discovery_tls = TlsClientContext::Create(config.discovery.ca_file, TlsVersion::kTls12,
-                                                "http/1.1");
-  auto upstream_tls = TlsClientContext::Create(config.upstream.ca_file,
-                                               config.upstream.min_tls_version);
+  auto discovery_tls =
+      TlsClientContext::Create(config.discovery.ca_file, TlsVersion::kTls12, "http/1.1");
+  auto upstream_tls =
+      TlsClientContext::Create(config.upstream.ca_file, config.upstream.min_tls_version);
   if (!discovery_tls.ok() || !upstream_tls.ok()) {
     std::cerr << "deputy resolve: "
               << (discovery_tls.ok() ? upstream_tls.status() : discovery_tls.status()).message()
@@ -83,7 +82,8 @@ int RunResolve(const Config& config, const std::string& domain_arg, const std::s
         return;
       }
       bool delegated = (*delegation)->kind == Delegation::Kind::kTargets;
-      std::cout << (delegated ? "delegated" : "not delegated; fallback direct") << ", targets in order:\n";
+      std::cout << (delegated ? "delegated" : "not delegated; fallback direct")
+                << ", targets in order:\n";
       for (size_t i = 0; i < route->size(); ++i) {
         const Target& t = (*route)[i];
         std::cout << "  " << i + 1 << ". " << t.host << ":" << t.port << " verify " << t.domain
@@ -101,8 +101,8 @@ int RunResolve(const Config& config, const std::string& domain_arg, const std::s
                        }
                        std::cout << "first target " << first.host << ":" << first.port << " ("
                                  << connection->endpoint.ToString() << ") verifies as "
-                                 << first.domain << " with " << connection->stream->version()
-                                 << " " << connection->stream->cipher() << "\n";
+                                 << first.domain << " with " << connection->stream->version() << " "
+                                 << connection->stream->cipher() << "\n";
                        connection->stream->Close();
                        loop.DeferDelete(std::move(connection->stream));
                        exit_code = delegated ? kResolveDelegated : kResolveNotDelegated;

@@ -6,7 +6,6 @@
 
 #include "base/run_once.h"
 
-
 namespace deputy {
 
 namespace {
@@ -28,9 +27,7 @@ class DelegationCache::Waiter : public DelegationLookup {
     timer_.Start(0);
   }
 
-  void Deliver(Result<LookupOutcome> result) {
-    RunOnce(done_, std::move(result));
-  }
+  void Deliver(Result<LookupOutcome> result) { RunOnce(done_, std::move(result)); }
 
   Flight* flight = nullptr;
 
@@ -95,13 +92,12 @@ std::unique_ptr<DelegationLookup> DelegationCache::Lookup(const std::string& dom
     if (!parsed.ok()) {
       flights_.erase(key);
       metrics_.Lookups("error").Increment();
-      waiter->AnswerLater(Status(ErrorCode::kInvalidConfig,
-                                 "url_template gives an invalid URL: " + parsed.status().message()));
+      waiter->AnswerLater(Status(ErrorCode::kInvalidConfig, "url_template gives an invalid URL: " +
+                                                                parsed.status().message()));
       return waiter;
     }
-    flight->fetch->Start(*parsed, [this, key](Result<FetchResult> result) {
-      OnFetched(key, std::move(result));
-    });
+    flight->fetch->Start(
+        *parsed, [this, key](Result<FetchResult> result) { OnFetched(key, std::move(result)); });
   }
   waiter->flight = flight.get();
   flight->waiters.push_back(waiter.get());
@@ -145,8 +141,7 @@ Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
     return result.status();
   }
   int status = result->response.status;
-  metrics_.Fetches(status >= 100 && status <= 599 ? std::to_string(status) : "invalid")
-      .Increment();
+  metrics_.Fetches(status >= 100 && status <= 599 ? std::to_string(status) : "invalid").Increment();
   std::vector<std::string> skipped;
   Result<std::shared_ptr<const Delegation>> delegation =
       InterpretResponse(*result, config_, &skipped);

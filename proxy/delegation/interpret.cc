@@ -22,17 +22,16 @@ Result<std::shared_ptr<const Delegation>> InterpretResponse(const FetchResult& f
   }
   Result<Document> document = ParseDocument(response.body);
   if (!document.ok()) {
-    return Status(document.status().code(),
-                  fetched.final_url + ": " + document.status().message());
+    return Status(document.status().code(), fetched.final_url + ": " + document.status().message());
   }
   if (skipped != nullptr) *skipped = std::move(document->skipped);
   delegation->targets = std::move(document->targets);
   delegation->kind =
       delegation->targets.empty() ? Delegation::Kind::kEmpty : Delegation::Kind::kTargets;
-  delegation->ttl_s = ClampTtl(
-      ResponseLifetime(response.Header("cache-control"), response.Header("expires"),
-                       response.Header("date")),
-      config.min_ttl_s, config.max_ttl_s, config.default_ttl_s);
+  delegation->ttl_s =
+      ClampTtl(ResponseLifetime(response.Header("cache-control"), response.Header("expires"),
+                                response.Header("date")),
+               config.min_ttl_s, config.max_ttl_s, config.default_ttl_s);
   return std::shared_ptr<const Delegation>(std::move(delegation));
 }
 

@@ -91,8 +91,8 @@ Result<Destination> ConnectFrontend::ParseAuthority(std::string_view authority,
     unsigned port = 0;
     auto [end, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), port);
     if (ec != std::errc() || end != tail.data() + tail.size() || port == 0 || port > 65535) {
-      return Status(ErrorCode::kBadRequest, "CONNECT port " + QuoteUntrusted(tail) +
-                                                " is outside 1-65535");
+      return Status(ErrorCode::kBadRequest,
+                    "CONNECT port " + QuoteUntrusted(tail) + " is outside 1-65535");
     }
     destination.port = static_cast<uint16_t>(port);
     destination.service = ServiceForPort(destination.port.value(), config).value_or("");

@@ -17,11 +17,7 @@ bool IsRedirect(int status) {
 }  // namespace
 
 HttpsFetch::HttpsFetch(EventLoop& loop, DnsResolver& resolver, SSL_CTX* ctx, FetchLimits limits)
-    : loop_(loop),
-      resolver_(resolver),
-      ctx_(ctx),
-      limits_(limits),
-      deadline_(loop, [this] {
+    : loop_(loop), resolver_(resolver), ctx_(ctx), limits_(limits), deadline_(loop, [this] {
         Finish(Status(ErrorCode::kLookupTimeout, "no complete answer from " + url_.ToString() +
                                                      " within " +
                                                      std::to_string(limits_.timeout_ms) + " ms"));
@@ -85,15 +81,15 @@ void HttpsFetch::OnResponse() {
   if (IsRedirect(response.status)) {
     std::string_view location = response.Header("location");
     if (location.empty()) {
-      Finish(Status(ErrorCode::kBadRedirect,
-                    url_.ToString() + ": redirect " + std::to_string(response.status) +
-                        " without a Location header"));
+      Finish(Status(ErrorCode::kBadRedirect, url_.ToString() + ": redirect " +
+                                                 std::to_string(response.status) +
+                                                 " without a Location header"));
       return;
     }
     if (redirects_ >= limits_.max_redirects) {
-      Finish(Status(ErrorCode::kBadRedirect, url_.ToString() + ": more than " +
-                                                 std::to_string(limits_.max_redirects) +
-                                                 " redirects"));
+      Finish(Status(
+          ErrorCode::kBadRedirect,
+          url_.ToString() + ": more than " + std::to_string(limits_.max_redirects) + " redirects"));
       return;
     }
     Result<HttpsUrl> next = ResolveLocation(url_, location);

@@ -46,8 +46,7 @@ int ResponseParser::OnHeadersComplete(llhttp_t* parser) {
   auto* self = static_cast<ResponseParser*>(parser->data);
   self->head_complete_ = true;
   self->response_.status = parser->status_code;
-  if (parser->content_length > self->max_body_bytes_ &&
-      (parser->flags & F_CONTENT_LENGTH) != 0) {
+  if (parser->content_length > self->max_body_bytes_ && (parser->flags & F_CONTENT_LENGTH) != 0) {
     self->error_ = Status(ErrorCode::kDocumentTooLarge,
                           "response announces " + std::to_string(parser->content_length) +
                               " bytes; the limit is " + std::to_string(self->max_body_bytes_));
@@ -59,9 +58,9 @@ int ResponseParser::OnHeadersComplete(llhttp_t* parser) {
 int ResponseParser::OnBody(llhttp_t* parser, const char* at, size_t length) {
   auto* self = static_cast<ResponseParser*>(parser->data);
   if (self->response_.body.size() + length > self->max_body_bytes_) {
-    self->error_ = Status(ErrorCode::kDocumentTooLarge,
-                          "response body exceeds " + std::to_string(self->max_body_bytes_) +
-                              " bytes");
+    self->error_ =
+        Status(ErrorCode::kDocumentTooLarge,
+               "response body exceeds " + std::to_string(self->max_body_bytes_) + " bytes");
     return -1;
   }
   self->response_.body.append(at, length);

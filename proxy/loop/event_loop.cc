@@ -1,7 +1,7 @@
 #include "loop/event_loop.h"
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 namespace deputy {
 

@@ -23,8 +23,7 @@ class UvHandle {
  public:
   UvHandle() = default;
   ~UvHandle() { Close(); }
-  UvHandle(UvHandle&& other) noexcept
-      : handle_(std::exchange(other.handle_, nullptr)) {}
+  UvHandle(UvHandle&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
   UvHandle& operator=(UvHandle&& other) noexcept {
     if (this != &other) {
       Close();

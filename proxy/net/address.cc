@@ -21,8 +21,7 @@ std::string IpEndpoint::ToString() const {
               sizeof(text));
     return "[" + std::string(text) + "]:" + std::to_string(port());
   }
-  inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, text,
-            sizeof(text));
+  inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, text, sizeof(text));
   return std::string(text) + ":" + std::to_string(port());
 }
 

@@ -28,7 +28,6 @@ class StreamCallbacks {
 // and the frontends do not know which one they hold.
 class ByteStream : public Deferrable {
  public:
-
   virtual void SetCallbacks(StreamCallbacks* callbacks) = 0;
   // Write takes every byte of `data`. Memory is bounded by the caller, who watches
   // BufferedBytes() and pauses its source (see tunnel/).

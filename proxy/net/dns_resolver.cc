@@ -111,9 +111,7 @@ class PendingQuery : public DnsQuery {
     Finish(Status(ErrorCode::kDnsTimeout, "resolving " + host_ + " timed out"));
   }
 
-  void Finish(Result<std::vector<IpEndpoint>> result) {
-    RunOnce(done_, std::move(result));
-  }
+  void Finish(Result<std::vector<IpEndpoint>> result) { RunOnce(done_, std::move(result)); }
 
   std::string host_;
   uint16_t port_;

@@ -25,8 +25,7 @@ ErrorCode ConnectErrorCode(int rc) {
 
 }  // namespace
 
-TcpStream::TcpStream(UvHandle<uv_tcp_t> accepted)
-    : handle_(std::move(accepted)) {
+TcpStream::TcpStream(UvHandle<uv_tcp_t> accepted) : handle_(std::move(accepted)) {
   handle_.get()->data = this;
   uv_tcp_nodelay(handle_.get(), 1);
 }
@@ -45,20 +44,21 @@ std::optional<IpEndpoint> TcpStream::peer() const {
 void TcpStream::Connect(const IpEndpoint& endpoint, ConnectCallback done) {
   connect_done_ = std::move(done);
   auto* req = new uv_connect_t{};
-  int rc = handle_ ? uv_tcp_connect(req, handle_.get(), endpoint.addr(),
-                                    [](uv_connect_t* r, int status) {
-                                      auto* self = OwnerOf<TcpStream>(r->handle);
-                                      delete r;
-                                      if (self == nullptr) return;
-                                      if (status == 0) {
-                                        uv_tcp_nodelay(self->handle_.get(), 1);
-                                        RunOnce(self->connect_done_, Status::Ok());
-                                      } else {
-                                        RunOnce(self->connect_done_,
-                                                UvError(ConnectErrorCode(status), "connect", status));
-                                      }
-                                    })
-                   : UV_EINVAL;
+  int rc = handle_
+               ? uv_tcp_connect(req, handle_.get(), endpoint.addr(),
+                                [](uv_connect_t* r, int status) {
+                                  auto* self = OwnerOf<TcpStream>(r->handle);
+                                  delete r;
+                                  if (self == nullptr) return;
+                                  if (status == 0) {
+                                    uv_tcp_nodelay(self->handle_.get(), 1);
+                                    RunOnce(self->connect_done_, Status::Ok());
+                                  } else {
+                                    RunOnce(self->connect_done_,
+                                            UvError(ConnectErrorCode(status), "connect", status));
+                                  }
+                                })
+               : UV_EINVAL;
   if (rc != 0) {
     delete req;
     // The connect never started (e.g. no such address family); report it at once.
@@ -145,8 +145,8 @@ void TcpStream::SetReadEnabled(bool enabled) {
           return;
         }
         std::span<uint8_t> space = self->read_buffer_.Reserve();
-        *buf = uv_buf_init(reinterpret_cast<char*>(space.data()),
-                           static_cast<unsigned>(space.size()));
+        *buf =
+            uv_buf_init(reinterpret_cast<char*>(space.data()), static_cast<unsigned>(space.size()));
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
         auto* self = OwnerOf<TcpStream>(s);

@@ -20,7 +20,8 @@ constexpr size_t kMaxLingerBytes = 1 << 20;
 std::string UtcTimestamp() {
   auto now = std::chrono::system_clock::now();
   std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char text[40];
@@ -51,8 +52,9 @@ void Session::Start() {
   if (auto peer = client_->peer()) client_address_ = peer->ToString();
   services_.metrics.Connections(listener_.name).Increment();
   services_.metrics.ActiveConnections(listener_.name).Increment();
-  frontend_->Start(*client_, early_data_,
-                   [this](Result<Destination> destination) { OnDestination(std::move(destination)); });
+  frontend_->Start(*client_, early_data_, [this](Result<Destination> destination) {
+    OnDestination(std::move(destination));
+  });
 }
 
 void Session::OnDestination(Result<Destination> destination) {
@@ -63,10 +65,9 @@ void Session::OnDestination(Result<Destination> destination) {
   destination_ = std::move(destination).value();
   if (destination_.service.empty()) {
     // A bare port with no service name: there is no document to look up.
-    Result<std::vector<Target>> route =
-        DirectRoute(destination_, services_.config.discovery.fallback,
-                    "port " + std::to_string(destination_.port.value_or(0)) +
-                        " maps to no service name");
+    Result<std::vector<Target>> route = DirectRoute(
+        destination_, services_.config.discovery.fallback,
+        "port " + std::to_string(destination_.port.value_or(0)) + " maps to no service name");
     if (!route.ok()) {
       Refuse(route.status());
       return;
@@ -87,8 +88,7 @@ void Session::OnDelegation(Result<LookupOutcome> outcome) {
     return;
   }
   Result<std::vector<Target>> route = PlanRoute(*outcome->delegation, destination_,
-                                                services_.config.discovery.fallback,
-                                                services_.rng);
+                                                services_.config.discovery.fallback, services_.rng);
   if (!route.ok()) {
     Refuse(route.status());
     return;
@@ -99,9 +99,8 @@ void Session::OnDelegation(Result<LookupOutcome> outcome) {
 
 void Session::ConnectNext() {
   if (next_target_ >= targets_.size()) {
-    Refuse(last_connect_error_.ok()
-               ? Status(ErrorCode::kDnsError, "no target to connect to")
-               : last_connect_error_);
+    Refuse(last_connect_error_.ok() ? Status(ErrorCode::kDnsError, "no target to connect to")
+                                    : last_connect_error_);
     return;
   }
   const Target& target = targets_[next_target_];
@@ -139,9 +138,9 @@ void Session::OnUpstream(Result<TlsConnection> connection) {
   options.idle_timeout_s = services_.config.upstream.idle_timeout_s;
   options.bytes_upstream = &services_.metrics.BytesUpstream();
   options.bytes_downstream = &services_.metrics.BytesDownstream();
-  tunnel_ = std::make_unique<Tunnel>(services_.loop, std::move(client_),
-                                     std::move(connection->stream), options,
-                                     [this](const Status& status) { OnTunnelDone(status); });
+  tunnel_ =
+      std::make_unique<Tunnel>(services_.loop, std::move(client_), std::move(connection->stream),
+                               options, [this](const Status& status) { OnTunnelDone(status); });
   tunnel_->Start(early_data_);
 }
 

@@ -6,11 +6,9 @@ namespace deputy {
 
 TlsConnectAttempt::TlsConnectAttempt(EventLoop& loop, DnsResolver& resolver, SSL_CTX* ctx,
                                      ConnectTimeouts timeouts)
-    : loop_(loop),
-      resolver_(resolver),
-      ctx_(ctx),
-      timeouts_(timeouts),
-      timer_(loop, [this] { OnTimeout(); }) {}
+    : loop_(loop), resolver_(resolver), ctx_(ctx), timeouts_(timeouts), timer_(loop, [this] {
+        OnTimeout();
+      }) {}
 
 TlsConnectAttempt::~TlsConnectAttempt() {
   done_ = nullptr;
@@ -74,13 +72,13 @@ void TlsConnectAttempt::OnHandshake(const Status& status) {
 
 void TlsConnectAttempt::OnTimeout() {
   if (tls_) {
-    AttemptFailed(Status(ErrorCode::kConnectionTimeout,
-                         "TLS handshake not finished within " +
-                             std::to_string(timeouts_.handshake_ms) + " ms"));
+    AttemptFailed(Status(
+        ErrorCode::kConnectionTimeout,
+        "TLS handshake not finished within " + std::to_string(timeouts_.handshake_ms) + " ms"));
   } else {
-    AttemptFailed(Status(ErrorCode::kConnectionTimeout,
-                         "connect not finished within " + std::to_string(timeouts_.connect_ms) +
-                             " ms"));
+    AttemptFailed(
+        Status(ErrorCode::kConnectionTimeout,
+               "connect not finished within " + std::to_string(timeouts_.connect_ms) + " ms"));
   }
 }
 

@@ -41,8 +41,8 @@ class TlsConnectAttempt : public Deferrable {
   TlsConnectAttempt(const TlsConnectAttempt&) = delete;
   TlsConnectAttempt& operator=(const TlsConnectAttempt&) = delete;
 
-  void Start(const std::string& host, uint16_t port, const std::string& verify_name,
-             Callback done, FailureObserver on_failure = nullptr);
+  void Start(const std::string& host, uint16_t port, const std::string& verify_name, Callback done,
+             FailureObserver on_failure = nullptr);
 
  private:
   void TryNext();

@@ -14,8 +14,7 @@ std::string DrainSslErrors() {
 }
 
 Result<TlsClientContext> TlsClientContext::Create(const std::string& ca_file,
-                                                  TlsVersion min_version,
-                                                  const std::string& alpn) {
+                                                  TlsVersion min_version, const std::string& alpn) {
   bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
   if (!ctx) return Status(ErrorCode::kInternal, "SSL_CTX_new: " + DrainSslErrors());
   uint16_t version = min_version == TlsVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION;

@@ -33,9 +33,8 @@ const BIO_METHOD* TlsStream::BufferBioMethod() {
     BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "deputy buffer");
     BIO_meth_set_read(m, &TlsStream::BioRead);
     BIO_meth_set_write(m, &TlsStream::BioWrite);
-    BIO_meth_set_ctrl(m, [](BIO*, int cmd, long, void*) -> long {
-      return cmd == BIO_CTRL_FLUSH ? 1 : 0;
-    });
+    BIO_meth_set_ctrl(
+        m, [](BIO*, int cmd, long, void*) -> long { return cmd == BIO_CTRL_FLUSH ? 1 : 0; });
     return m;
   }();
   return method;
@@ -128,9 +127,7 @@ Status TlsStream::DescribeFailure(int ssl_error, const char* during) {
   return Status(ErrorCode::kTlsProtocolError, std::string(during) + ": " + DrainSslErrors());
 }
 
-void TlsStream::FinishHandshake(const Status& status) {
-  RunOnce(handshake_done_, status);
-}
+void TlsStream::FinishHandshake(const Status& status) { RunOnce(handshake_done_, status); }
 
 void TlsStream::FlushCiphertext() {
   if (!ciphertext_out_.empty() && !closed_) transport_->Write(ciphertext_out_);

@@ -60,8 +60,8 @@ class Tunnel {
     std::unique_ptr<ByteStream> stream;
     prometheus::Counter* bytes_counter = nullptr;
     uint64_t bytes_read = 0;
-    bool ended = false;    // this side sent its end of stream
-    bool paused = false;   // reading stopped because the other side's queue is full
+    bool ended = false;   // this side sent its end of stream
+    bool paused = false;  // reading stopped because the other side's queue is full
   };
 
   Side& other(SideIndex index) { return sides_[1 - index]; }
