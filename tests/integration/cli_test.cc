@@ -7,7 +7,8 @@ namespace deputy::test {
 namespace {
 
 TEST(CliTest, CheckAcceptsTheShippedConfig) {
-  RunResult result = DeputyProcess::RunCommand({"check", "-c", DEPUTY_SOURCE_DIR "/conf/deputy.json"});
+  RunResult result =
+      DeputyProcess::RunCommand({"check", "-c", DEPUTY_SOURCE_DIR "/conf/deputy.json"});
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
 }
 
@@ -31,15 +32,16 @@ TEST(CliTest, VersionPrintsTheVersion) {
 TEST(CliTest, ResolveReportsDelegatedNotDelegatedAndFailed) {
   World world;
   auto echo = world.EchoServer({"example.com"});
-  world.Publish("xmpp-client",
-                nlohmann::json::array({World::Entry("xmpp.example.com", echo->port(), "example.com")})
-                    .dump());
+  world.Publish("xmpp-client", nlohmann::json::array(
+                                   {World::Entry("xmpp.example.com", echo->port(), "example.com")})
+                                   .dump());
   world.PublishResponse("xmpp-server", {.status = 404});
   world.PublishResponse("imap", {.status = 500});
   world.config["discovery"]["fallback"] = "deny";
   std::string config = world.dir.Write("resolve.json", world.config.dump());
 
-  RunResult delegated = DeputyProcess::RunCommand({"resolve", "example.org", "xmpp-client", "-c", config});
+  RunResult delegated =
+      DeputyProcess::RunCommand({"resolve", "example.org", "xmpp-client", "-c", config});
   EXPECT_EQ(delegated.exit_code, 0) << delegated.stdout_text << delegated.stderr_text;
   EXPECT_NE(delegated.stdout_text.find("xmpp.example.com:" + std::to_string(echo->port())),
             std::string::npos);
@@ -57,9 +59,9 @@ TEST(CliTest, ResolveReportsDelegatedNotDelegatedAndFailed) {
 TEST(AdminTest, MetricsMoveWithTraffic) {
   World world;
   auto echo = world.EchoServer({"example.com"});
-  world.Publish("xmpp-client",
-                nlohmann::json::array({World::Entry("xmpp.example.com", echo->port(), "example.com")})
-                    .dump());
+  world.Publish("xmpp-client", nlohmann::json::array(
+                                   {World::Entry("xmpp.example.com", echo->port(), "example.com")})
+                                   .dump());
   DeputyProcess& deputy = world.StartDeputy();
   auto health = HttpGet(deputy.Port("admin"), "/healthz");
   ASSERT_TRUE(health.has_value());

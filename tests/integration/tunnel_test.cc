@@ -16,9 +16,9 @@ constexpr size_t kSixteenMiB = 16 << 20;
 class TunnelTest : public ::testing::Test {
  protected:
   void PublishTo(uint16_t port) {
-    world_.Publish("xmpp-client",
-                   nlohmann::json::array({World::Entry("xmpp.example.com", port, "example.com")})
-                       .dump());
+    world_.Publish(
+        "xmpp-client",
+        nlohmann::json::array({World::Entry("xmpp.example.com", port, "example.com")}).dump());
   }
 
   // RoundTrip sends `size` random bytes while reading the echo, and compares hashes.
@@ -125,7 +125,8 @@ TEST_F(TunnelTest, UpstreamHalfCloseStillCarriesClientBytes) {
   ASSERT_TRUE(tunnel.head.has_value());
   ASSERT_EQ(tunnel.head->status, 200);
   std::string got = tunnel.head->extra;
-  Received rest = RecvExact(tunnel.socket.fd(), std::string("server speaks first").size() - got.size());
+  Received rest =
+      RecvExact(tunnel.socket.fd(), std::string("server speaks first").size() - got.size());
   got += rest.data;
   EXPECT_EQ(got, "server speaks first");
   // The upstream's end of stream reaches the client as a FIN...
@@ -179,8 +180,8 @@ TEST_F(TunnelTest, SlowReaderKeepsDeputyMemoryBounded) {
   }
   EXPECT_EQ(hash.HexDigest(), expected);
   // 256 MiB went through; deputy may hold its per-direction buffer and TLS records, not data.
-  EXPECT_LT(peak_kib - baseline_kib, 32 * 1024) << "baseline " << baseline_kib << " KiB, peak "
-                                                << peak_kib << " KiB";
+  EXPECT_LT(peak_kib - baseline_kib, 32 * 1024)
+      << "baseline " << baseline_kib << " KiB, peak " << peak_kib << " KiB";
 }
 
 TEST_F(TunnelTest, ClientResetClosesTheUpstream) {

@@ -19,10 +19,10 @@ TEST_P(BadUpstreamTest, RefusedWithCertificateErrorAndReceivesNoApplicationByte)
   TestCa stranger("untrusted CA");
   RecordingSink sink;
   TlsServer upstream(GetParam().certificate(world.ca, stranger), sink.handler());
-  world.Publish("xmpp-client", nlohmann::json::array({World::Entry("xmpp.example.com",
-                                                                   upstream.port(),
-                                                                   "xmpp.example.com")})
-                                   .dump());
+  world.Publish(
+      "xmpp-client",
+      nlohmann::json::array({World::Entry("xmpp.example.com", upstream.port(), "xmpp.example.com")})
+          .dump());
   DeputyProcess& deputy = world.StartDeputy();
   auto tunnel = world.OpenTunnel("example.org:xmpp-client", "early secret");
   ExpectRefusal(tunnel.head, 502, "tls_certificate_error");
@@ -35,36 +35,36 @@ TEST_P(BadUpstreamTest, RefusedWithCertificateErrorAndReceivesNoApplicationByte)
 
 INSTANTIATE_TEST_SUITE_P(
     Certificates, BadUpstreamTest,
-    ::testing::Values(
-        BadUpstreamCase{"wrong_name",
-                        [](const TestCa& ca, const TestCa&) {
-                          return ca.Issue(CertOptions{{"other.example.com"}});
-                        }},
-        BadUpstreamCase{"expired",
-                        [](const TestCa& ca, const TestCa&) {
-                          return ca.Issue(CertOptions{{"xmpp.example.com"}, {}, true});
-                        }},
-        BadUpstreamCase{"self_signed",
-                        [](const TestCa& ca, const TestCa&) {
-                          return ca.SelfSigned(CertOptions{{"xmpp.example.com"}});
-                        }},
-        BadUpstreamCase{"untrusted_ca",
-                        [](const TestCa&, const TestCa& stranger) {
-                          return stranger.Issue(CertOptions{{"xmpp.example.com"}});
-                        }},
-        BadUpstreamCase{"partial_wildcard",
-                        [](const TestCa& ca, const TestCa&) {
-                          return ca.Issue(CertOptions{{"xm*.example.com"}});
-                        }}),
+    ::testing::Values(BadUpstreamCase{"wrong_name",
+                                      [](const TestCa& ca, const TestCa&) {
+                                        return ca.Issue(CertOptions{{"other.example.com"}});
+                                      }},
+                      BadUpstreamCase{
+                          "expired",
+                          [](const TestCa& ca, const TestCa&) {
+                            return ca.Issue(CertOptions{{"xmpp.example.com"}, {}, true});
+                          }},
+                      BadUpstreamCase{"self_signed",
+                                      [](const TestCa& ca, const TestCa&) {
+                                        return ca.SelfSigned(CertOptions{{"xmpp.example.com"}});
+                                      }},
+                      BadUpstreamCase{"untrusted_ca",
+                                      [](const TestCa&, const TestCa& stranger) {
+                                        return stranger.Issue(CertOptions{{"xmpp.example.com"}});
+                                      }},
+                      BadUpstreamCase{"partial_wildcard",
+                                      [](const TestCa& ca, const TestCa&) {
+                                        return ca.Issue(CertOptions{{"xm*.example.com"}});
+                                      }}),
     [](const auto& info) { return info.param.name; });
 
 TEST(UpstreamTest, FullWildcardCertificateIsAccepted) {
   World world;
   TlsServer upstream(world.ca.Issue(CertOptions{{"*.example.com"}}), Echo());
-  world.Publish("xmpp-client", nlohmann::json::array({World::Entry("xmpp.example.com",
-                                                                   upstream.port(),
-                                                                   "xmpp.example.com")})
-                                   .dump());
+  world.Publish(
+      "xmpp-client",
+      nlohmann::json::array({World::Entry("xmpp.example.com", upstream.port(), "xmpp.example.com")})
+          .dump());
   world.StartDeputy();
   auto tunnel = world.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());
@@ -76,11 +76,11 @@ TEST(UpstreamTest, RefusingFirstEntryFallsThroughToTheSecond) {
   uint16_t closed_port = 0;
   Socket reserved = ReserveClosedPort(&closed_port);
   auto second = world.EchoServer({"example.com"});
-  world.Publish("xmpp-client",
-                nlohmann::json::array({World::Entry("xmpp.example.com", closed_port, "example.com"),
-                                       World::Entry("backup.example.com", second->port(),
-                                                    "example.com")})
-                    .dump());
+  world.Publish(
+      "xmpp-client",
+      nlohmann::json::array({World::Entry("xmpp.example.com", closed_port, "example.com"),
+                             World::Entry("backup.example.com", second->port(), "example.com")})
+          .dump());
   DeputyProcess& deputy = world.StartDeputy();
   auto tunnel = world.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());
@@ -110,8 +110,8 @@ TEST(UpstreamTest, AllEntriesRefusingIs502) {
 TEST(UpstreamTest, UpstreamThatNeverHandshakesTimesOutWith504) {
   World world;
   TcpServer silent(TcpServer::HoldOpen());
-  world.Publish("xmpp-client", nlohmann::json::array({World::Entry("xmpp.example.com",
-                                                                   silent.port(), "example.com")})
+  world.Publish("xmpp-client", nlohmann::json::array(
+                                   {World::Entry("xmpp.example.com", silent.port(), "example.com")})
                                    .dump());
   world.config["upstream"]["handshake_timeout_ms"] = 300;
   world.StartDeputy();
@@ -122,8 +122,8 @@ TEST(UpstreamTest, UpstreamThatNeverHandshakesTimesOutWith504) {
 TEST(UpstreamTest, IdleTunnelIsClosedAfterTheIdleTimeout) {
   World world;
   auto echo = world.EchoServer({"example.com"});
-  world.Publish("xmpp-client", nlohmann::json::array({World::Entry("xmpp.example.com",
-                                                                   echo->port(), "example.com")})
+  world.Publish("xmpp-client", nlohmann::json::array(
+                                   {World::Entry("xmpp.example.com", echo->port(), "example.com")})
                                    .dump());
   world.config["upstream"]["idle_timeout_s"] = 1;
   DeputyProcess& deputy = world.StartDeputy();

@@ -6,17 +6,16 @@ namespace deputy::test {
 
 namespace {
 
-const std::vector<std::string> kTestDomains = {"example.org", "example.net", "example.com",
-                                               "xmpp.example.com", "backup.example.com",
-                                               "other.example.com", "cache.example",
-                                               "many.example"};
+const std::vector<std::string> kTestDomains = {
+    "example.org",        "example.net",       "example.com",   "xmpp.example.com",
+    "backup.example.com", "other.example.com", "cache.example", "many.example"};
 
 }  // namespace
 
 World::World() {
   ca_file = ca.WriteCertFile(dir.path());
-  well_known = std::make_unique<WellKnownServer>(ca.Issue(
-      CertOptions{{"example.org", "example.net", "cache.example", "many.example"}}));
+  well_known = std::make_unique<WellKnownServer>(
+      ca.Issue(CertOptions{{"example.org", "example.net", "cache.example", "many.example"}}));
   nlohmann::json hosts = nlohmann::json::object();
   for (const std::string& name : kTestDomains) hosts[name] = {"127.0.0.1"};
   config = {

@@ -26,8 +26,7 @@ class World {
   World();
 
   // Publish serves `body` with status 200 for `service` (any domain: the server is shared).
-  void Publish(const std::string& service, const std::string& body,
-               HeaderList headers = {});
+  void Publish(const std::string& service, const std::string& body, HeaderList headers = {});
   void PublishResponse(const std::string& service, WellKnownServer::Response response);
   int Fetches(const std::string& service) const {
     return well_known->Requests(kWellKnownPrefix + service);

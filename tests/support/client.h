@@ -26,9 +26,9 @@ bool ShutdownWrite(int fd);
 
 // How a receive ended.
 enum class RecvEnd {
-  kData,     // RecvSome/RecvExact got what they wanted
-  kEof,      // the peer closed its write side (FIN)
-  kReset,    // the peer reset the connection (RST)
+  kData,   // RecvSome/RecvExact got what they wanted
+  kEof,    // the peer closed its write side (FIN)
+  kReset,  // the peer reset the connection (RST)
   kTimeout,
   kError,
 };

@@ -102,8 +102,7 @@ bool RunDemo() {
   if (!SendAll(client.fd(), request)) return Fail("cannot send the CONNECT request");
   Say("5. client sent: CONNECT example.org:" + std::string(kService) + " HTTP/1.1");
 
-  std::optional<HttpResponseHead> head =
-      ReadHttpResponseHead(client.fd(), kDefaultTimeout, &error);
+  std::optional<HttpResponseHead> head = ReadHttpResponseHead(client.fd(), kDefaultTimeout, &error);
   if (!head) return Fail("no answer from deputy: " + error);
   Say("6. deputy answered: " + head->version + " " + std::to_string(head->status) + " " +
       head->reason + " (after fetching the document " +

@@ -189,8 +189,7 @@ bool DeputyProcess::WaitForAccessLogLines(size_t n, Millis timeout) const {
 
 bool DeputyProcess::WaitForStderr(std::string_view text, Millis timeout) const {
   std::unique_lock lock(mu_);
-  return changed_.wait_for(lock, timeout,
-                           [&] { return stderr_.find(text) != std::string::npos; });
+  return changed_.wait_for(lock, timeout, [&] { return stderr_.find(text) != std::string::npos; });
 }
 
 long DeputyProcess::RssKiB() const {

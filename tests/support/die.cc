@@ -11,8 +11,7 @@
 namespace deputy::test {
 
 void Die(std::string_view what) {
-  std::fprintf(stderr, "test fixture failure: %.*s\n", static_cast<int>(what.size()),
-               what.data());
+  std::fprintf(stderr, "test fixture failure: %.*s\n", static_cast<int>(what.size()), what.data());
   std::abort();
 }
 

@@ -27,8 +27,7 @@ int DecodeWaitStatus(int status) {
 [[noreturn]] void RunChild(char* const* argv, pid_t parent, int in, int out, int err) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
-  if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-      dup2(err, STDERR_FILENO) < 0) {
+  if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0) {
     _exit(127);
   }
   // Fixtures ignore SIGPIPE and an ignored signal survives exec; deputy must get the default.

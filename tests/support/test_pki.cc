@@ -175,8 +175,8 @@ KeyPair TestCa::Issue(const CertOptions& options) const {
 
 KeyPair TestCa::SelfSigned(const CertOptions& options) const {
   bssl::UniquePtr<EVP_PKEY> key = NewKey();
-  bssl::UniquePtr<X509> cert = MakeCert(key.get(), LeafCommonName(options), options, nullptr,
-                                        nullptr);
+  bssl::UniquePtr<X509> cert =
+      MakeCert(key.get(), LeafCommonName(options), options, nullptr, nullptr);
   return {CertToPem(cert.get()), KeyToPem(key.get())};
 }
 

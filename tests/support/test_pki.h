@@ -16,9 +16,9 @@ struct CertOptions {
   // Subject alternative names; wildcards ("*.example.org", "xm*.example.org") are plain strings.
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;  // IPv4 or IPv6 literals
-  bool expired = false;        // valid from now-2d to now-1d
-  bool not_yet_valid = false;  // valid from now+1d to now+2d
-  bool is_ca = false;          // basicConstraints CA:TRUE, keyCertSign instead of serverAuth
+  bool expired = false;                   // valid from now-2d to now-1d
+  bool not_yet_valid = false;             // valid from now+1d to now+2d
+  bool is_ca = false;  // basicConstraints CA:TRUE, keyCertSign instead of serverAuth
 };
 
 // KeyPair is a certificate (or a chain, leaf first) and its private key, both PEM.

@@ -38,7 +38,8 @@ void DrainUntilClose(TlsConnection& conn, Millis timeout) {
 }  // namespace
 
 WellKnownServer::WellKnownServer(const KeyPair& key_pair, TlsServerOptions options)
-    : server_(key_pair, [this](TlsConnection& conn) { Serve(conn); }, options) {}
+    : server_(
+          key_pair, [this](TlsConnection& conn) { Serve(conn); }, options) {}
 
 void WellKnownServer::Set(const std::string& path, Response response) {
   std::lock_guard lock(mu_);

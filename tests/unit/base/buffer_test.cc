@@ -82,7 +82,8 @@ TEST(BufferTest, ForEachSliceVisitsEveryByteOnce) {
   buffer.Append(data);
   buffer.Drain(10);
   std::string seen;
-  buffer.ForEachSlice([&](const uint8_t* p, size_t n) { seen.append(reinterpret_cast<const char*>(p), n); });
+  buffer.ForEachSlice(
+      [&](const uint8_t* p, size_t n) { seen.append(reinterpret_cast<const char*>(p), n); });
   EXPECT_EQ(seen, data.substr(10));
 }
 

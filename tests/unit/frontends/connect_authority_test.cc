@@ -34,9 +34,10 @@ TEST(ConnectAuthorityTest, UnmappedPortKeepsThePortWithoutService) {
 
 TEST(ConnectAuthorityTest, RejectsBadAuthorities) {
   Config config;
-  for (const char* bad : {"example.org", "example.org:", ":443", "127.0.0.1:443", "[::1]:443",
-                          "example.org:0", "example.org:70000", "exa mple.org:443",
-                          "example.org:-xmpp", "example.org:a--b", "example.org:thisnameistoolong"}) {
+  for (const char* bad :
+       {"example.org", "example.org:", ":443", "127.0.0.1:443", "[::1]:443", "example.org:0",
+        "example.org:70000", "exa mple.org:443", "example.org:-xmpp", "example.org:a--b",
+        "example.org:thisnameistoolong"}) {
     auto destination = ConnectFrontend::ParseAuthority(bad, config);
     EXPECT_FALSE(destination.ok()) << bad;
     if (!destination.ok()) EXPECT_EQ(destination.status().code(), ErrorCode::kBadRequest) << bad;

@@ -18,9 +18,10 @@ State FeedString(RequestHeadParser& parser, const std::string& text, Buffer* res
 TEST(RequestHeadParserTest, ParsesConnectAndLeavesEarlyData) {
   RequestHeadParser parser(8192);
   Buffer rest;
-  ASSERT_EQ(FeedString(parser, "CONNECT example.org:xmpp-client HTTP/1.1\r\nHost: a\r\n\r\n<stream>",
-                       &rest),
-            State::kComplete);
+  ASSERT_EQ(
+      FeedString(parser, "CONNECT example.org:xmpp-client HTTP/1.1\r\nHost: a\r\n\r\n<stream>",
+                 &rest),
+      State::kComplete);
   EXPECT_EQ(parser.head().method, "CONNECT");
   EXPECT_EQ(parser.head().target, "example.org:xmpp-client");
   EXPECT_EQ(parser.head().version_minor, 1);
@@ -56,7 +57,8 @@ TEST(RequestHeadParserTest, MalformedRequestIsBadRequest) {
 
 TEST(RequestHeadParserTest, HeadOverLimitIsHeadersTooLarge) {
   RequestHeadParser parser(1024);
-  std::string request = "CONNECT a.example:443 HTTP/1.1\r\nX-Big: " + std::string(2000, 'x') + "\r\n\r\n";
+  std::string request =
+      "CONNECT a.example:443 HTTP/1.1\r\nX-Big: " + std::string(2000, 'x') + "\r\n\r\n";
   ASSERT_EQ(FeedString(parser, request), State::kError);
   EXPECT_EQ(parser.error().code(), ErrorCode::kHeadersTooLarge);
 }

@@ -15,8 +15,10 @@ State FeedString(ResponseParser& parser, const std::string& text) {
 
 TEST(ResponseParserTest, ContentLengthBody) {
   ResponseParser parser(4096, 100);
-  ASSERT_EQ(FeedString(parser, "HTTP/1.1 200 OK\r\nCache-Control: max-age=5\r\nContent-Length: 2\r\n\r\n[]"),
-            State::kComplete);
+  ASSERT_EQ(
+      FeedString(parser,
+                 "HTTP/1.1 200 OK\r\nCache-Control: max-age=5\r\nContent-Length: 2\r\n\r\n[]"),
+      State::kComplete);
   EXPECT_EQ(parser.response().status, 200);
   EXPECT_EQ(parser.response().body, "[]");
   EXPECT_EQ(parser.response().Header("cache-control"), "max-age=5");
@@ -25,7 +27,8 @@ TEST(ResponseParserTest, ContentLengthBody) {
 
 TEST(ResponseParserTest, ChunkedBody) {
   ResponseParser parser(4096, 100);
-  ASSERT_EQ(FeedString(parser, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n"),
+  ASSERT_EQ(FeedString(parser,
+                       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n"),
             State::kComplete);
   EXPECT_EQ(parser.response().body, "[]");
 }
@@ -39,7 +42,8 @@ TEST(ResponseParserTest, BodyUntilCloseCompletesOnFinish) {
 
 TEST(ResponseParserTest, AnnouncedLengthOverLimitFailsBeforeTheBody) {
   ResponseParser parser(4096, 100);
-  ASSERT_EQ(FeedString(parser, "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n"), State::kError);
+  ASSERT_EQ(FeedString(parser, "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n"),
+            State::kError);
   EXPECT_EQ(parser.error().code(), ErrorCode::kDocumentTooLarge);
 }
 

@@ -19,10 +19,12 @@ TEST(StatusLineTest, ErrorResponseCarriesProxyStatusAndOneLineBody) {
 }
 
 TEST(StatusLineTest, StatusCodesFollowTheErrorTable) {
-  EXPECT_EQ(ErrorResponse(Status(ErrorCode::kMethodNotAllowed, "x"), 1).substr(0, 12), "HTTP/1.1 405");
+  EXPECT_EQ(ErrorResponse(Status(ErrorCode::kMethodNotAllowed, "x"), 1).substr(0, 12),
+            "HTTP/1.1 405");
   EXPECT_EQ(ErrorResponse(Status(ErrorCode::kDenied, "x"), 0).substr(0, 12), "HTTP/1.0 403");
   EXPECT_EQ(ErrorResponse(Status(ErrorCode::kLookupTimeout, "x"), 1).substr(0, 12), "HTTP/1.1 504");
-  EXPECT_EQ(ErrorResponse(Status(ErrorCode::kHeadersTooLarge, "x"), 1).substr(0, 12), "HTTP/1.1 431");
+  EXPECT_EQ(ErrorResponse(Status(ErrorCode::kHeadersTooLarge, "x"), 1).substr(0, 12),
+            "HTTP/1.1 431");
   EXPECT_NE(ErrorResponse(Status(ErrorCode::kMethodNotAllowed, "x"), 1).find("Allow: CONNECT"),
             std::string::npos);
 }

@@ -61,8 +61,8 @@ TEST(Client, ReceiveEndsAreTellable) {
 }
 
 TEST(Client, ReadsAResponseHeadAndKeepsWhatFollows) {
-  TcpServer server(Replier(
-      "HTTP/1.1 200 Connection established\r\nProxy-Agent: deputy\r\n\r\nearly bytes"));
+  TcpServer server(
+      Replier("HTTP/1.1 200 Connection established\r\nProxy-Agent: deputy\r\n\r\nearly bytes"));
   Socket sock = ConnectTcp(server.port());
   ASSERT_TRUE(sock.valid());
   ASSERT_TRUE(SendAll(sock.fd(), ConnectRequest("example.org:xmpp-client")));
@@ -94,9 +94,9 @@ TEST(Client, HttpGetReadsLengthDelimitedAndChunkedBodies) {
   EXPECT_EQ(a->head.status, 200);
   EXPECT_EQ(a->body, "hello");
 
-  TcpServer chunked(Replier(
-      "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  TcpServer chunked(
+      Replier("HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
   std::optional<HttpResponse> b = HttpGet(chunked.port(), "/metrics");
   ASSERT_TRUE(b);
   EXPECT_EQ(b->head.status, 503);

@@ -34,8 +34,7 @@ class DeputyProcessTest : public ::testing::Test {
   }
 
   static nlohmann::json Config(const std::string& marker) {
-    return {{"listeners", {{{"name", "connect"}, {"type", "connect"},
-                            {"address", "127.0.0.1:0"}}}},
+    return {{"listeners", {{{"name", "connect"}, {"type", "connect"}, {"address", "127.0.0.1:0"}}}},
             {"admin", {{"address", "127.0.0.1:0"}}},
             {"marker", marker}};
   }

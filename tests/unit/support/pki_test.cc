@@ -64,8 +64,7 @@ TEST(TestPki, WildcardCoversExactlyOneLabel) {
   TestCa ca;
   KeyPair pair = ca.Issue(Names({"*.example.org"}));
   EXPECT_EQ(Verify(ca.cert_pem(), pair.cert_pem, "xmpp.example.org"), X509_V_OK);
-  EXPECT_EQ(Verify(ca.cert_pem(), pair.cert_pem, "a.b.example.org"),
-            X509_V_ERR_HOSTNAME_MISMATCH);
+  EXPECT_EQ(Verify(ca.cert_pem(), pair.cert_pem, "a.b.example.org"), X509_V_ERR_HOSTNAME_MISMATCH);
 }
 
 TEST(TestPki, PartialWildcardIsCarriedAsGiven) {
