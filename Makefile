@@ -23,7 +23,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 SANITIZE_ENV := ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
 	UBSAN_OPTIONS="$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-.PHONY: all deps packages build run test test-sanitize demo clean
+.PHONY: all deps packages build run test test-sanitize demo clean fuzz
 
 all: build
 
@@ -71,3 +71,31 @@ demo: build
 
 clean:
 	rm -rf $(BUILD_DIR) $(TEST_DIR) $(ASAN_DIR)
+
+# Fuzzers (tests/fuzz): one libFuzzer binary per parser of untrusted input, built with clang and
+# run for FUZZ_SECONDS each over its seed corpus. The repository's corpus is only read; new
+# inputs go to $(FUZZ_DIR)/corpus and crashes to $(FUZZ_DIR)/artifacts. deputy_core and llhttp
+# are instrumented too, so the fuzzers are guided by the parsers' own coverage.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+FUZZERS := $(patsubst tests/fuzz/%_fuzzer.cc,%,$(wildcard tests/fuzz/*_fuzzer.cc))
+
+fuzz: deps
+	@command -v clang++ >/dev/null || \
+	  { echo "fuzz: needs clang: apt-get install clang libclang-rt-14-dev"; exit 1; }
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DDEPUTY_FUZZ=ON -DDEPUTY_SANITIZE=OFF \
+	  -DCMAKE_C_FLAGS="$(FUZZ_FLAGS)" -DCMAKE_CXX_FLAGS="$(FUZZ_FLAGS)"
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target deputy_fuzzers
+	@failed=""; \
+	for f in $(FUZZERS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$f $(FUZZ_DIR)/artifacts; \
+	  dict=; [ -f tests/fuzz/$$f.dict ] && dict=-dict=tests/fuzz/$$f.dict; \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_DIR)/fuzz/$${f}_fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$$f- $(FUZZ_DIR)/corpus/$$f tests/fuzz/corpus/$$f \
+	    || failed="$$failed $$f"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in$$failed (see $(FUZZ_DIR)/artifacts)"; exit 1; fi
