@@ -70,7 +70,7 @@ demo: build
 	$(DEMO_BIN)
 
 clean:
-	rm -rf $(BUILD_DIR) $(TEST_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(TEST_DIR) $(ASAN_DIR) $(FUZZ_DIR)
 
 # Fuzzers (tests/fuzz): one libFuzzer binary per parser of untrusted input, built with clang and
 # run for FUZZ_SECONDS each over its seed corpus. The repository's corpus is only read; new
