@@ -61,11 +61,21 @@ RequestHeadParser::State RequestHeadParser::Feed(Buffer& input) {
     llhttp_errno_t rc = llhttp_execute(&parser_, data, length);
     if (rc == HPE_PAUSED_UPGRADE) {
       size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
+      if (used > 0) last_byte_ = data[used - 1];
       consumed_ += used;
       input.Drain(used);
       if (consumed_ > max_head_bytes_) {
         return Fail(ErrorCode::kHeadersTooLarge,
                     "request head exceeds " + std::to_string(max_head_bytes_) + " bytes");
+      }
+      // llhttp 8 also ends a head at a CR followed by any byte (which it then swallows) and
+      // takes a request line without a version as HTTP/0.9; neither is a valid HTTP/1.x head.
+      if (last_byte_ != '\n') {
+        return Fail(ErrorCode::kBadRequest,
+                    "malformed request: the head does not end with an empty line");
+      }
+      if (head_.version_major != 1 || head_.version_minor > 1) {
+        return Fail(ErrorCode::kBadRequest, "malformed request: only HTTP/1.0 and 1.1 are spoken");
       }
       state_ = State::kComplete;
       return state_;
@@ -74,6 +84,7 @@ RequestHeadParser::State RequestHeadParser::Feed(Buffer& input) {
       return Fail(ErrorCode::kBadRequest,
                   std::string("malformed request: ") + llhttp_get_error_reason(&parser_));
     }
+    if (length > 0) last_byte_ = data[length - 1];
     consumed_ += length;
     input.Drain(length);
     if (consumed_ > max_head_bytes_) {

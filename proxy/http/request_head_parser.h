@@ -50,6 +50,7 @@ class RequestHeadParser {
   llhttp_settings_t settings_{};
   size_t max_head_bytes_;
   size_t consumed_ = 0;
+  char last_byte_ = 0;
   bool in_value_ = false;
   RequestHead head_;
   State state_ = State::kNeedMore;

@@ -86,6 +86,7 @@ ResponseParser::State ResponseParser::Feed(Buffer& input) {
     if (!head_complete_) {
       head_bytes_ += run.size();
       if (head_bytes_ > max_head_bytes_) {
+        input.Clear();
         return Fail(ErrorCode::kHttpProtocolError,
                     "response head exceeds " + std::to_string(max_head_bytes_) + " bytes");
       }
@@ -93,6 +94,7 @@ ResponseParser::State ResponseParser::Feed(Buffer& input) {
     input.Drain(run.size());
     if (rc == HPE_PAUSED) break;  // message complete; anything after it is ignored
     if (rc != HPE_OK) {
+      input.Clear();
       return Fail(ErrorCode::kHttpProtocolError,
                   std::string("malformed response: ") + llhttp_get_error_reason(&parser_));
     }

@@ -78,5 +78,19 @@ TEST(RequestHeadParserTest, EndBeforeHeadIsBadRequest) {
   EXPECT_EQ(parser.error().code(), ErrorCode::kBadRequest);
 }
 
+TEST(RequestHeadParserTest, CrWithoutLfDoesNotEndTheHeadOrEatEarlyData) {
+  RequestHeadParser parser(8192);
+  Buffer rest;
+  EXPECT_EQ(FeedString(parser, "CONNECT a.example:443 HTTP/1.1\r\nHost: x\r\n\rXearly", &rest),
+            State::kError);
+  EXPECT_EQ(parser.error().code(), ErrorCode::kBadRequest);
+}
+
+TEST(RequestHeadParserTest, RequestLineWithoutVersionIsRefused) {
+  RequestHeadParser parser(8192);
+  EXPECT_EQ(FeedString(parser, "CONNECT a.example:443\r\nHost: x\r\n\r\n"), State::kError);
+  EXPECT_EQ(parser.error().code(), ErrorCode::kBadRequest);
+}
+
 }  // namespace
 }  // namespace deputy
