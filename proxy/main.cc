@@ -37,10 +37,14 @@ int Run(const std::string& config_path) {
 }
 
 int Check(const std::string& config_path) {
+  // LoadConfig's messages already name the file; CheckFilesReadable's name the key.
   deputy::Result<deputy::Config> config = deputy::LoadConfig(config_path);
-  deputy::Status status = config.ok() ? deputy::CheckFilesReadable(*config) : config.status();
-  if (!status.ok()) {
-    std::cerr << config_path << ": " << status.message() << "\n";
+  if (!config.ok()) {
+    std::cerr << config.status().message() << "\n";
+    return 1;
+  }
+  if (deputy::Status files = deputy::CheckFilesReadable(*config); !files.ok()) {
+    std::cerr << config_path << ": " << files.message() << "\n";
     return 1;
   }
   std::cout << config_path << ": ok (" << config->listeners.size() << " listener(s))\n";
@@ -52,7 +56,7 @@ int Resolve(const std::string& config_path, const std::string& domain, const std
   if (!config_path.empty()) {
     deputy::Result<deputy::Config> config = deputy::LoadConfig(config_path);
     if (!config.ok()) {
-      std::cerr << config_path << ": " << config.status().message() << "\n";
+      std::cerr << config.status().message() << "\n";
       return deputy::kResolveFailed;
     }
     defaults = std::move(config).value();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "config/services_db.h"
@@ -45,6 +46,7 @@ Server::~Server() {
   delegations_.reset();
   sigterm_.Close();
   sigint_.Close();
+  sighup_.Close();
   drain_deadline_.Stop();
 }
 
@@ -92,16 +94,22 @@ Status Server::Start() {
     AnnounceListening("admin", admin_->local_endpoint());
   }
 
-  for (auto* signal : {&sigterm_, &sigint_}) {
+  for (auto* signal : {&sigterm_, &sigint_, &sighup_}) {
     signal->Init([this](uv_signal_t* h) { return uv_signal_init(loop_.get(), h); }, this);
-    uv_signal_start(
-        signal->get(),
-        [](uv_signal_t* h, int signum) {
-          spdlog::info("received signal {}; shutting down", signum);
-          if (auto* self = OwnerOf<Server>(h)) self->BeginShutdown();
-        },
-        signal == &sigterm_ ? SIGTERM : SIGINT);
   }
+  auto shut_down = [](uv_signal_t* h, int signum) {
+    spdlog::info("received {}; shutting down", strsignal(signum));
+    if (auto* self = OwnerOf<Server>(h)) self->BeginShutdown();
+  };
+  uv_signal_start(sigterm_.get(), shut_down, SIGTERM);
+  uv_signal_start(sigint_.get(), shut_down, SIGINT);
+  // A SIGHUP from a terminal or a reload request must not kill running tunnels.
+  uv_signal_start(
+      sighup_.get(),
+      [](uv_signal_t*, int) {
+        spdlog::warn("received SIGHUP: configuration reload is not supported; restart deputy");
+      },
+      SIGHUP);
   spdlog::info("deputy {} started with {} listener(s)", DEPUTY_VERSION, listeners_.size());
   return Status::Ok();
 }

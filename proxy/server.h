@@ -59,6 +59,7 @@ class Server {
   std::map<const ListenerConfig*, uint32_t> open_per_listener_;
   UvHandle<uv_signal_t> sigterm_;
   UvHandle<uv_signal_t> sigint_;
+  UvHandle<uv_signal_t> sighup_;
   Timer drain_deadline_;
   bool shutting_down_ = false;
 };
