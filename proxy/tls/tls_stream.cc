@@ -114,8 +114,13 @@ void TlsStream::ContinueHandshake() {
 }
 
 Status TlsStream::DescribeFailure(int ssl_error, const char* during) {
-  long verify = SSL_get_verify_result(ssl_.get());
-  if (!handshake_complete_ && verify != X509_V_OK) {
+  // The verify result alone is no evidence: it reads "invalid call" until verification has run,
+  // e.g. when the versions did not match. The library's own reason says whether it was the
+  // certificate.
+  uint32_t first = ERR_peek_error();
+  if (ERR_GET_LIB(first) == ERR_LIB_SSL &&
+      ERR_GET_REASON(first) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+    long verify = SSL_get_verify_result(ssl_.get());
     ERR_clear_error();
     return Status(ErrorCode::kTlsCertificateError,
                   std::string("certificate rejected: ") + X509_verify_cert_error_string(verify));

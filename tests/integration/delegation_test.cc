@@ -151,6 +151,13 @@ TEST_F(DelegationTest, SecondTunnelUsesTheCache) {
     EXPECT_EQ(tunnel.head->status, 200);
   }
   EXPECT_EQ(world_.Fetches("xmpp-client"), 1);
+  std::vector<WellKnownServer::Request> requests = world_.well_known->requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "GET");
+  EXPECT_EQ(requests[0].target, "/.well-known/service/xmpp-client");
+  EXPECT_EQ(requests[0].sni, "example.org");
+  EXPECT_EQ(FindHeader(requests[0].headers, "host").value_or(""),
+            "example.org:" + std::to_string(world_.well_known->port()));
   auto metrics = HttpGet(deputy.Port("admin"), "/metrics");
   ASSERT_TRUE(metrics.has_value());
   EXPECT_NE(metrics->body.find("deputy_delegation_lookups_total{result=\"hit\"} 1"),

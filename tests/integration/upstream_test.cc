@@ -135,5 +135,21 @@ TEST(UpstreamTest, IdleTunnelIsClosedAfterTheIdleTimeout) {
   EXPECT_EQ(deputy.AccessLog().at(0)["result"], "idle_timeout");
 }
 
+TEST(UpstreamTest, MinimumTls13RefusesATls12OnlyUpstream) {
+  World world;
+  TlsServerOptions tls12_only;
+  tls12_only.max_version = TLS1_2_VERSION;
+  RecordingSink sink;
+  TlsServer upstream(world.ca.Issue(CertOptions{{"example.com"}}), sink.handler(), tls12_only);
+  world.Publish("xmpp-client", nlohmann::json::array({World::Entry("xmpp.example.com",
+                                                                   upstream.port(), "example.com")})
+                                   .dump());
+  world.config["upstream"]["min_tls_version"] = "1.3";
+  world.StartDeputy();
+  ExpectRefusal(world.OpenTunnel("example.org:xmpp-client", "early").head, 502,
+                "tls_protocol_error");
+  EXPECT_EQ(sink.bytes().value(), 0u);
+}
+
 }  // namespace
 }  // namespace deputy::test
