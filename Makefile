@@ -23,7 +23,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 SANITIZE_ENV := ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
 	UBSAN_OPTIONS="$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-.PHONY: all deps packages build run test test-sanitize demo clean fuzz
+.PHONY: all deps packages build run test test-sanitize demo clean fuzz bench
 
 all: build
 
@@ -99,3 +99,8 @@ fuzz: deps
 	    || failed="$$failed $$f"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashes in$$failed (see $(FUZZ_DIR)/artifacts)"; exit 1; fi
+
+# Throughput, setup latency and idle memory through deputy against direct TLS, in one run
+# (bench/README.md); arguments via BENCH_ARGS, e.g. make bench BENCH_ARGS="--mib 128".
+bench: deps
+	bench/run.sh $(BENCH_ARGS)
