@@ -161,7 +161,7 @@ void Server::BeginShutdown() {
   }
   shutting_down_ = true;
   for (ListenerSlot& slot : listeners_) slot.listener->Stop();
-  if (admin_) admin_->Stop();
+  // The admin listener stays up while draining so /healthz can say 503 to load balancers.
   drain_deadline_.Start(kDrainMs);
   MaybeStopLoop();
 }

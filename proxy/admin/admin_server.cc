@@ -20,10 +20,14 @@ class AdminServer::Connection : public Deferrable, private StreamCallbacks {
       : server_(server),
         stream_(std::move(stream)),
         parser_(kMaxAdminHeadBytes),
-        timeout_(server.loop_, [this] { Done(); }) {
+        timeout_(server.loop_, [this] { Done(); }) {}
+
+  // Start begins reading; it may finish the connection at once, so the server must already
+  // track it.
+  void Start() {
     stream_->SetCallbacks(this);
-    stream_->SetReadEnabled(true);
     timeout_.Start(kAdminTimeoutMs);
+    stream_->SetReadEnabled(true);
   }
 
   ~Connection() override { stream_->Close(); }
@@ -105,11 +109,11 @@ AdminServer::~AdminServer() {
 
 Status AdminServer::Bind(const IpEndpoint& endpoint) { return listener_.Bind(endpoint); }
 
-void AdminServer::Stop() { listener_.Stop(); }
-
 void AdminServer::OnAccept(std::unique_ptr<TcpStream> stream) {
   if (connections_.size() >= kMaxOpenAdminConnections) return;  // dropping it closes it
-  connections_.insert(new Connection(*this, std::move(stream)));
+  auto* connection = new Connection(*this, std::move(stream));
+  connections_.insert(connection);
+  connection->Start();
 }
 
 void AdminServer::OnConnectionDone(Connection* connection) {

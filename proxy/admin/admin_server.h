@@ -20,7 +20,6 @@ class AdminServer {
 
   Status Bind(const IpEndpoint& endpoint);
   IpEndpoint local_endpoint() const { return listener_.local_endpoint(); }
-  void Stop();
 
  private:
   class Connection;

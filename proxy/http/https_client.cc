@@ -55,7 +55,7 @@ void HttpsFetch::OnConnected(Result<TlsConnection> connection) {
                  "\r\nUser-Agent: deputy/" DEPUTY_VERSION
                  "\r\nAccept: application/json\r\nConnection: close\r\n\r\n");
   stream_->Write(request);
-  stream_->SetReadEnabled(true);
+  if (stream_) stream_->SetReadEnabled(true);
 }
 
 void HttpsFetch::OnData(Buffer& data) {

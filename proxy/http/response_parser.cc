@@ -25,8 +25,18 @@ ResponseParser::ResponseParser(size_t max_head_bytes, size_t max_body_bytes)
   parser_.data = this;
 }
 
+int ResponseParser::CountTrailer(size_t length) {
+  trailer_bytes_ += length;
+  if (trailer_bytes_ <= max_head_bytes_) return 0;
+  error_ = Status(ErrorCode::kHttpProtocolError,
+                  "response trailers exceed " + std::to_string(max_head_bytes_) + " bytes");
+  return -1;
+}
+
 int ResponseParser::OnHeaderField(llhttp_t* parser, const char* at, size_t length) {
   auto* self = static_cast<ResponseParser*>(parser->data);
+  // After the head, fields are trailers: bounded like a head, and not kept.
+  if (self->head_complete_) return self->CountTrailer(length);
   if (self->in_value_ || self->response_.headers.empty()) {
     self->response_.headers.emplace_back();
     self->in_value_ = false;
@@ -37,6 +47,7 @@ int ResponseParser::OnHeaderField(llhttp_t* parser, const char* at, size_t lengt
 
 int ResponseParser::OnHeaderValue(llhttp_t* parser, const char* at, size_t length) {
   auto* self = static_cast<ResponseParser*>(parser->data);
+  if (self->head_complete_) return self->CountTrailer(length);
   self->in_value_ = true;
   self->response_.headers.back().second.append(at, length);
   return 0;
@@ -44,8 +55,21 @@ int ResponseParser::OnHeaderValue(llhttp_t* parser, const char* at, size_t lengt
 
 int ResponseParser::OnHeadersComplete(llhttp_t* parser) {
   auto* self = static_cast<ResponseParser*>(parser->data);
+  int status = parser->status_code;
+  if (status >= 100 && status < 200 && status != 101) {
+    // An interim response (100 Continue, 103 Early Hints): the real one follows.
+    self->response_.headers.clear();
+    self->in_value_ = false;
+    self->interim_ = true;
+    return 0;
+  }
   self->head_complete_ = true;
-  self->response_.status = parser->status_code;
+  self->response_.status = status;
+  if (status != 200) {
+    // Only a 200's body is a document; for any other status the head says all we use.
+    self->state_ = State::kComplete;
+    return HPE_PAUSED;
+  }
   if (parser->content_length > self->max_body_bytes_ && (parser->flags & F_CONTENT_LENGTH) != 0) {
     self->error_ = Status(ErrorCode::kDocumentTooLarge,
                           "response announces " + std::to_string(parser->content_length) +
@@ -68,7 +92,12 @@ int ResponseParser::OnBody(llhttp_t* parser, const char* at, size_t length) {
 }
 
 int ResponseParser::OnMessageComplete(llhttp_t* parser) {
-  static_cast<ResponseParser*>(parser->data)->state_ = State::kComplete;
+  auto* self = static_cast<ResponseParser*>(parser->data);
+  if (self->interim_) {
+    self->interim_ = false;
+    return 0;
+  }
+  self->state_ = State::kComplete;
   return HPE_PAUSED;
 }
 

@@ -22,8 +22,10 @@ struct HttpResponse {
   std::string_view Header(std::string_view name) const;
 };
 
-// ResponseParser reads one HTTP/1.x response with llhttp, enforcing limits on the head and on
-// the body so a hostile server cannot make us buffer without bound.
+// ResponseParser reads one HTTP/1.x response with llhttp, enforcing limits on the head, the
+// trailers and the body so a hostile server cannot make us buffer without bound. Interim 1xx
+// responses are skipped. Only a 200's body is read: any other final response is complete at the
+// end of its head, so a large error page or redirect body is never buffered.
 class ResponseParser {
  public:
   enum class State { kNeedMore, kComplete, kError };
@@ -48,6 +50,7 @@ class ResponseParser {
   static int OnMessageComplete(llhttp_t* parser);
 
   State Fail(ErrorCode code, std::string message);
+  int CountTrailer(size_t length);
 
   llhttp_t parser_{};
   llhttp_settings_t settings_{};
@@ -56,6 +59,8 @@ class ResponseParser {
   size_t head_bytes_ = 0;
   bool head_complete_ = false;
   bool in_value_ = false;
+  bool interim_ = false;
+  size_t trailer_bytes_ = 0;
   HttpResponse response_;
   State state_ = State::kNeedMore;
   Status error_;

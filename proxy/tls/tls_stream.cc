@@ -178,12 +178,17 @@ void TlsStream::SetReadEnabled(bool enabled) {
   if (!transport_eof_) transport_->SetReadEnabled(enabled);
   // Records already buffered are decrypted on the next loop turn, not inside this call, so
   // the caller never sees OnData re-entrantly.
-  if (enabled && (!ciphertext_in_.empty() || (transport_eof_ && !peer_finished_))) {
+  if (enabled && (HasBufferedInput() || (transport_eof_ && !peer_finished_))) {
     resume_reading_.Start(0);
   }
 }
 
 void TlsStream::OnData(Buffer& data) {
+  if (peer_finished_) {
+    // Nothing may follow close_notify; keeping it would let the peer grow our memory.
+    data.Clear();
+    return;
+  }
   ciphertext_in_.MoveFrom(data);
   if (!handshake_complete_) {
     ContinueHandshake();
@@ -210,7 +215,7 @@ void TlsStream::ReadRecords() {
     }
     if (rc > 0) {
       // A full pass: let the loop breathe and continue later.
-      if (read_enabled_ && !ciphertext_in_.empty()) resume_reading_.Start(0);
+      if (read_enabled_ && HasBufferedInput()) resume_reading_.Start(0);
       return;
     }
     int error = SSL_get_error(ssl_.get(), rc);
@@ -227,6 +232,10 @@ void TlsStream::ReadRecords() {
     if (callbacks_ != nullptr) callbacks_->OnEndOfStream();
     return;
   }
+}
+
+bool TlsStream::HasBufferedInput() const {
+  return !ciphertext_in_.empty() || SSL_pending(ssl_.get()) > 0;
 }
 
 void TlsStream::OnEndOfStream() {

@@ -49,6 +49,9 @@ class TlsStream : public ByteStream, private StreamCallbacks {
 
   void ContinueHandshake();
   void ReadRecords();
+  // HasBufferedInput: ciphertext not yet decrypted, or plaintext BoringSSL holds from a record
+  // read only in part.
+  bool HasBufferedInput() const;
   void FlushCiphertext();
   void FinishHandshake(const Status& status);
   void Fail(const Status& status);

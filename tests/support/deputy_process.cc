@@ -205,16 +205,26 @@ long DeputyProcess::RssKiB() const {
 int DeputyProcess::Stop(Millis timeout) {
   if (pid_ > 0) {
     kill(pid_, SIGTERM);
-    std::optional<int> status = WaitForExit(pid_, timeout);
+    std::optional<int> status = test::WaitForExit(pid_, timeout);
     if (!status) {
       kill(pid_, SIGKILL);
-      status = WaitForExit(pid_, timeout);
+      status = test::WaitForExit(pid_, timeout);
     }
     exit_status_ = status.value_or(-1);
     pid_ = -1;
   }
   JoinReaders();
   return exit_status_;
+}
+
+std::optional<int> DeputyProcess::WaitForExit(Millis timeout) {
+  if (pid_ <= 0) return exit_status_;
+  std::optional<int> status = test::WaitForExit(pid_, timeout);
+  if (status) {
+    exit_status_ = *status;
+    pid_ = -1;
+  }
+  return status;
 }
 
 void DeputyProcess::JoinReaders() {
@@ -252,11 +262,11 @@ RunResult DeputyProcess::RunCommand(const std::vector<std::string>& args, Millis
       }
     }
   }
-  std::optional<int> status = WaitForExit(child->pid, deadline.Remaining());
+  std::optional<int> status = test::WaitForExit(child->pid, deadline.Remaining());
   if (!status) {
     result.timed_out = true;
     kill(child->pid, SIGKILL);
-    status = WaitForExit(child->pid, kDefaultTimeout);
+    status = test::WaitForExit(child->pid, kDefaultTimeout);
   }
   result.exit_code = status.value_or(-1);
   return result;

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -62,6 +63,9 @@ class DeputyProcess {
   // Stop sends SIGTERM (to deputy's pid only), waits up to `timeout`, then SIGKILLs. Returns the
   // exit status (exit code, or 128 + signal), -1 if it never ran. Idempotent.
   int Stop(Millis timeout = Millis(10000));
+  // WaitForExit waits, without signalling, for deputy to exit by itself (e.g. after draining);
+  // returns its exit status, or nothing on timeout. Stop() afterwards only collects output.
+  std::optional<int> WaitForExit(Millis timeout);
 
   // RunCommand runs the deputy binary with `args` (e.g. {"check", "-c", file}) to completion.
   static RunResult RunCommand(const std::vector<std::string>& args,

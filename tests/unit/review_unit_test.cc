@@ -1,0 +1,322 @@
+// Review tests below the process boundary: the response parser against legal but unusual
+// responses, and TlsStream over an in-memory transport, driven record by record.
+#include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <chrono>
+#include <string>
+
+#include "base/buffer.h"
+#include "http/response_parser.h"
+#include "loop/event_loop.h"
+#include "net/byte_stream.h"
+#include "support/temp_dir.h"
+#include "support/test_pki.h"
+#include "tls/tls_context.h"
+#include "tls/tls_stream.h"
+
+namespace deputy::test {
+namespace {
+
+using State = ResponseParser::State;
+
+State FeedText(ResponseParser& parser, const std::string& text) {
+  Buffer input;
+  input.Append(text);
+  return parser.Feed(input);
+}
+
+// RFC 9110 15.2: a client must accept 1xx responses before the final one, even unasked.
+TEST(ReviewResponseParserTest, InterimResponseBeforeTheFinalOneIsSkipped) {
+  ResponseParser parser(4096, 100);
+  State state = FeedText(parser,
+                         "HTTP/1.1 100 Continue\r\n\r\n"
+                         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]");
+  EXPECT_EQ(state, State::kComplete);
+  EXPECT_EQ(parser.response().status, 200);
+  EXPECT_EQ(parser.response().body, "[]");
+}
+
+TEST(ReviewResponseParserTest, EarlyHintsBeforeTheFinalResponseAreSkipped) {
+  ResponseParser parser(4096, 100);
+  State state = FeedText(parser,
+                         "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n"
+                         "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(state, State::kComplete);
+  EXPECT_EQ(parser.response().status, 404);
+}
+
+// Trailer fields after a chunked body are head-like data a hostile server can stream forever;
+// they must count against a limit like the head does.
+TEST(ReviewResponseParserTest, ChunkedTrailersAreBounded) {
+  ResponseParser parser(4096, 100);
+  ASSERT_EQ(
+      FeedText(parser, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n"),
+      State::kNeedMore);
+  std::string trailers;
+  for (int i = 0; i < 1000; ++i) trailers += "X-Trailer-" + std::to_string(i) + ": value\r\n";
+  State state = State::kNeedMore;
+  size_t fed = 0;
+  for (int round = 0; round < 64 && state == State::kNeedMore; ++round) {
+    state = FeedText(parser, trailers);
+    fed += trailers.size();
+  }
+  // About 1.5 MiB of trailers against a 4 KiB head limit.
+  EXPECT_EQ(state, State::kError) << fed << " bytes of trailers were accepted";
+}
+
+// MemoryTransport is a ByteStream whose "wire" is two Buffers the test moves by hand.
+class MemoryTransport : public ByteStream {
+ public:
+  void SetCallbacks(StreamCallbacks* callbacks) override { callbacks_ = callbacks; }
+  void Write(Buffer& data) override { written.MoveFrom(data); }
+  size_t BufferedBytes() const override { return 0; }
+  void ShutdownWrite() override { write_shut_down = true; }
+  void SetReadEnabled(bool enabled) override { reading = enabled; }
+  void Close() override { closed_ = true; }
+  bool closed() const override { return closed_; }
+
+  // Deliver hands `data` to the stream on top, as a socket read would.
+  void Deliver(Buffer& data) {
+    if (callbacks_ != nullptr && !closed_) callbacks_->OnData(data);
+  }
+  void DeliverEnd() {
+    if (callbacks_ != nullptr && !closed_) callbacks_->OnEndOfStream();
+  }
+
+  Buffer written;
+  bool reading = false;
+  bool write_shut_down = false;
+
+ private:
+  StreamCallbacks* callbacks_ = nullptr;
+  bool closed_ = false;
+};
+
+class Recorder : public StreamCallbacks {
+ public:
+  void OnData(Buffer& data) override {
+    received += data.ToString();
+    data.Clear();
+  }
+  void OnEndOfStream() override { ++ends; }
+  void OnWriteDrained() override {}
+  void OnError(const Status& status) override { errors.push_back(status); }
+
+  std::string received;
+  int ends = 0;
+  std::vector<Status> errors;
+};
+
+bssl::UniquePtr<SSL_CTX> ServerContext(const KeyPair& pair) {
+  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
+  bssl::UniquePtr<BIO> cert_bio(
+      BIO_new_mem_buf(pair.cert_pem.data(), static_cast<int>(pair.cert_pem.size())));
+  bssl::UniquePtr<X509> cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  bssl::UniquePtr<BIO> key_bio(
+      BIO_new_mem_buf(pair.key_pem.data(), static_cast<int>(pair.key_pem.size())));
+  bssl::UniquePtr<EVP_PKEY> key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!ctx || !cert || !key || !SSL_CTX_use_certificate(ctx.get(), cert.get()) ||
+      !SSL_CTX_use_PrivateKey(ctx.get(), key.get())) {
+    return nullptr;
+  }
+  return ctx;
+}
+
+// ReviewTlsStreamTest connects a TlsStream (client) and a BoringSSL server through memory
+// BIOs, so each test decides exactly which ciphertext reaches the stream and when.
+class ReviewTlsStreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto client_ctx = TlsClientContext::Create(ca_.WriteCertFile(dir_.path()), TlsVersion::kTls12);
+    ASSERT_TRUE(client_ctx.ok()) << client_ctx.status().message();
+    client_ctx_.emplace(std::move(client_ctx).value());
+    server_ctx_ = ServerContext(ca_.Issue(CertOptions{{"example.com"}}));
+    ASSERT_TRUE(server_ctx_);
+    server_.reset(SSL_new(server_ctx_.get()));
+    server_in_ = BIO_new(BIO_s_mem());
+    server_out_ = BIO_new(BIO_s_mem());
+    SSL_set_bio(server_.get(), server_in_, server_out_);
+    SSL_set_accept_state(server_.get());
+
+    auto transport = std::make_unique<MemoryTransport>();
+    transport_ = transport.get();
+    stream_ = std::make_unique<TlsStream>(loop_, client_ctx_->get(), std::move(transport));
+    stream_->SetCallbacks(&recorder_);
+
+    bool done = false;
+    Status handshake;
+    stream_->Handshake("example.com", [&](const Status& s) {
+      done = true;
+      handshake = s;
+    });
+    for (int i = 0; i < 10 && !done; ++i) {
+      ToServer();
+      SSL_do_handshake(server_.get());
+      Buffer flight = FromServer();
+      transport_->Deliver(flight);
+    }
+    ASSERT_TRUE(done);
+    ASSERT_TRUE(handshake.ok()) << handshake.message();
+    // The server's side finishes with the client's last flight.
+    ToServer();
+    ASSERT_EQ(SSL_do_handshake(server_.get()), 1);
+  }
+
+  void TearDown() override {
+    stream_.reset();
+    ERR_clear_error();
+  }
+
+  // ToServer moves what the stream wrote into the server's input.
+  void ToServer() {
+    std::string bytes = transport_->written.ToString();
+    transport_->written.Clear();
+    if (!bytes.empty()) BIO_write(server_in_, bytes.data(), static_cast<int>(bytes.size()));
+  }
+
+  // FromServer takes everything the server has produced.
+  Buffer FromServer() {
+    Buffer out;
+    char chunk[16384];
+    int n;
+    while ((n = BIO_read(server_out_, chunk, sizeof(chunk))) > 0) {
+      out.Append(chunk, static_cast<size_t>(n));
+    }
+    return out;
+  }
+
+  // ServerRead drains the application data the server can read now.
+  std::string ServerRead() {
+    ToServer();
+    std::string out;
+    char chunk[16384];
+    int n;
+    while ((n = SSL_read(server_.get(), chunk, sizeof(chunk))) > 0) {
+      out.append(chunk, static_cast<size_t>(n));
+    }
+    return out;
+  }
+
+  // RunUntil turns the loop until `done` holds or a second has passed.
+  template <typename Pred>
+  bool RunUntil(Pred done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      uv_run(loop_.get(), UV_RUN_NOWAIT);
+    }
+    return true;
+  }
+
+  EventLoop loop_;
+  TestCa ca_;
+  TempDir dir_;
+  std::optional<TlsClientContext> client_ctx_;
+  bssl::UniquePtr<SSL_CTX> server_ctx_;
+  bssl::UniquePtr<SSL> server_;
+  BIO* server_in_ = nullptr;
+  BIO* server_out_ = nullptr;
+  MemoryTransport* transport_ = nullptr;
+  std::unique_ptr<TlsStream> stream_;
+  Recorder recorder_;
+};
+
+TEST_F(ReviewTlsStreamTest, PlaintextFlowsBothWaysAfterTheHandshake) {
+  stream_->SetReadEnabled(true);
+  Buffer out;
+  out.Append("hello upstream");
+  stream_->Write(out);
+  EXPECT_EQ(ServerRead(), "hello upstream");
+  ASSERT_GT(SSL_write(server_.get(), "hello client", 12), 0);
+  Buffer in = FromServer();
+  transport_->Deliver(in);
+  ASSERT_TRUE(RunUntil([&] { return recorder_.received.size() >= 12; }));
+  EXPECT_EQ(recorder_.received, "hello client");
+}
+
+// One read that carries more than a pass's worth of records, ending in a record the pass reads
+// only in part: the rest of that record must still arrive, without any further ciphertext.
+TEST_F(ReviewTlsStreamTest, PassLimitDoesNotStrandTheRestOfARecord) {
+  stream_->SetReadEnabled(true);
+  std::string record(1000, 'r');
+  constexpr int kRecords = 66;  // 66000 bytes: the 64 KiB pass limit falls inside record 66
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_EQ(SSL_write(server_.get(), record.data(), static_cast<int>(record.size())), 1000);
+  }
+  Buffer all = FromServer();
+  transport_->Deliver(all);
+  RunUntil([&] { return recorder_.received.size() >= kRecords * record.size(); });
+  EXPECT_EQ(recorder_.received.size(), kRecords * record.size());
+}
+
+TEST_F(ReviewTlsStreamTest, CloseNotifyIsOneEndOfStreamAndWritingGoesOn) {
+  stream_->SetReadEnabled(true);
+  ASSERT_GT(SSL_write(server_.get(), "last words", 10), 0);
+  SSL_shutdown(server_.get());
+  Buffer in = FromServer();
+  transport_->Deliver(in);
+  ASSERT_TRUE(RunUntil([&] { return recorder_.ends > 0; }));
+  EXPECT_EQ(recorder_.received, "last words");
+  transport_->DeliverEnd();
+  uv_run(loop_.get(), UV_RUN_NOWAIT);
+  EXPECT_EQ(recorder_.ends, 1);
+  EXPECT_TRUE(recorder_.errors.empty());
+  // Half-close: the client's direction still reaches the server.
+  Buffer out;
+  out.Append("still talking");
+  stream_->Write(out);
+  EXPECT_EQ(ServerRead(), "still talking");
+}
+
+TEST_F(ReviewTlsStreamTest, ShutdownWriteSendsCloseNotifyThenEndsTheTransport) {
+  stream_->SetReadEnabled(true);
+  Buffer out;
+  out.Append("bye");
+  stream_->Write(out);
+  stream_->ShutdownWrite();
+  EXPECT_TRUE(transport_->write_shut_down);
+  EXPECT_EQ(ServerRead(), "bye");
+  EXPECT_EQ(SSL_get_error(server_.get(), SSL_read(server_.get(), out.Reserve().data(), 1)),
+            SSL_ERROR_ZERO_RETURN);
+  out.Commit(0);
+  // Writing after the shutdown sends nothing.
+  Buffer more;
+  more.Append("late");
+  stream_->Write(more);
+  EXPECT_TRUE(transport_->written.empty());
+}
+
+// A transport that ends without close_notify is an end of stream, not an error (as with TCP).
+TEST_F(ReviewTlsStreamTest, TransportEndWithoutCloseNotifyIsAnEndOfStream) {
+  stream_->SetReadEnabled(true);
+  ASSERT_GT(SSL_write(server_.get(), "abc", 3), 0);
+  Buffer in = FromServer();
+  transport_->Deliver(in);
+  transport_->DeliverEnd();
+  ASSERT_TRUE(RunUntil([&] { return recorder_.ends > 0 || !recorder_.errors.empty(); }));
+  EXPECT_EQ(recorder_.received, "abc");
+  EXPECT_EQ(recorder_.ends, 1);
+  EXPECT_TRUE(recorder_.errors.empty());
+}
+
+// Records that arrive while the reader is paused wait, and come out when it resumes.
+TEST_F(ReviewTlsStreamTest, RecordsBufferedWhilePausedArriveOnResume) {
+  stream_->SetReadEnabled(true);
+  stream_->SetReadEnabled(false);
+  EXPECT_FALSE(transport_->reading);
+  ASSERT_GT(SSL_write(server_.get(), "queued", 6), 0);
+  Buffer in = FromServer();
+  transport_->Deliver(in);
+  uv_run(loop_.get(), UV_RUN_NOWAIT);
+  EXPECT_EQ(recorder_.received, "");
+  stream_->SetReadEnabled(true);
+  EXPECT_TRUE(transport_->reading);
+  ASSERT_TRUE(RunUntil([&] { return !recorder_.received.empty(); }));
+  EXPECT_EQ(recorder_.received, "queued");
+}
+
+}  // namespace
+}  // namespace deputy::test
