@@ -16,7 +16,25 @@
 
 namespace deputy {
 
-int RunResolve(const Config& config, const std::string& domain_arg, const std::string& service) {
+namespace {
+
+// TerminalSafe keeps the document readable on an operator's terminal without letting its
+// publisher send escape sequences: control and non-ASCII bytes become '?', newlines stay.
+std::string TerminalSafe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (c == '\n' || (u >= 0x20 && u < 0x7f)) ? c : '?';
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunResolve(const Config& config, const std::string& domain_arg,
+               const std::string& service_arg) {
+  const std::string service = NormalizeServiceName(service_arg);
   Result<std::string> domain = NormalizeDomain(domain_arg);
   if (!domain.ok()) {
     std::cerr << "deputy resolve: " << domain.status().message() << "\n";
@@ -65,7 +83,7 @@ int RunResolve(const Config& config, const std::string& domain_arg, const std::s
       std::cout << "answer: HTTP " << fetched->response.status << " from " << fetched->final_url
                 << " after " << fetched->redirects << " redirect(s)\n";
       if (fetched->response.status == 200) {
-        std::cout << "document:\n" << fetched->response.body.substr(0, 4096) << "\n";
+        std::cout << "document:\n" << TerminalSafe(fetched->response.body.substr(0, 4096)) << "\n";
       }
       std::vector<std::string> skipped;
       auto delegation = InterpretResponse(*fetched, config.discovery, &skipped);

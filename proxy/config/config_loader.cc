@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "delegation/names.h"
+#include "http/url.h"
 
 namespace deputy {
 
@@ -203,7 +204,7 @@ bool ReadService(Errors* errors, const Json& value, const std::string& path, std
     errors->Add(path, NotAServiceName(name));
     return false;
   }
-  *out = name;
+  *out = NormalizeServiceName(name);
   return true;
 }
 
@@ -379,6 +380,11 @@ void CheckUrlTemplate(Errors* errors, const std::string& path, const std::string
     errors->Add(path, Quoted(url) + " must contain {domain}");
   } else if (url.find("{service}") == std::string::npos) {
     errors->Add(path, Quoted(url) + " must contain {service}");
+  } else if (Result<HttpsUrl> sample =
+                 ParseHttpsUrl(ExpandUrlTemplate(url, "example.org", "xmpp-client"));
+             !sample.ok()) {
+    // A template that cannot form a URL for a sample name would fail every lookup at run time.
+    errors->Add(path, Quoted(url) + " does not form a valid URL: " + sample.status().message());
   }
 }
 
@@ -487,9 +493,15 @@ void ReadServices(Errors* errors, const Json& json, std::map<std::string, uint16
       errors->Add(entry, NotAServiceName(it.key()));
       continue;
     }
+    // Service names are case-insensitive, so two keys that fold together name one service.
+    const std::string name = NormalizeServiceName(it.key());
+    if (out->contains(name)) {
+      errors->Add(entry, "names the same service as another key (service names ignore case)");
+      continue;
+    }
     uint32_t port = 0;
     if (ReadUint32(errors, it.value(), entry, 1, kMaxPort, &port)) {
-      (*out)[it.key()] = static_cast<uint16_t>(port);
+      (*out)[name] = static_cast<uint16_t>(port);
     }
   }
 }

@@ -63,6 +63,7 @@ std::optional<std::string> ServiceForPort(uint16_t port, const Config& config) {
   }
   std::optional<std::string> name = SystemServiceForPort(port);
   if (!name || !IsValidServiceName(*name)) return std::nullopt;
+  name = NormalizeServiceName(*name);
   // The config moved this name to another port; the system's pairing no longer holds.
   if (config.services.contains(*name)) return std::nullopt;
   return name;
@@ -70,7 +71,7 @@ std::optional<std::string> ServiceForPort(uint16_t port, const Config& config) {
 
 std::optional<uint16_t> PortForService(std::string_view service, const Config& config) {
   if (!IsValidServiceName(service)) return std::nullopt;
-  const std::string name(service);
+  const std::string name = NormalizeServiceName(service);
   if (const auto it = config.services.find(name); it != config.services.end()) return it->second;
   return SystemPortForService(name);
 }

@@ -136,10 +136,8 @@ Result<Target> ReadEntry(const Json& entry) {
     Result<std::string> domain = NormalizeDomain(value.get_ref<const std::string&>());
     if (!domain.ok()) return BadDocument("domain " + domain.status().message());
     target.domain = std::move(domain).value();
-  } else if (IsIpLiteral(target.host)) {
-    return BadDocument("host " + QuoteUntrusted(target.host) +
-                       " is an IP literal and no domain names the certificate to expect");
   } else {
+    // Default: the host itself; for an IP literal the certificate must carry that IP address.
     target.domain = target.host;
   }
 

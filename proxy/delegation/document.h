@@ -14,7 +14,7 @@ namespace deputy {
 struct Target {
   std::string host;    // lower-case DNS name, or an IP literal without brackets
   uint16_t port = 0;   // 1-65535
-  std::string domain;  // lower-case name the upstream certificate must be valid for
+  std::string domain;  // lower-case name (or, by default for an IP host, the IP) to verify
   uint16_t priority = 0;
   uint16_t weight = 0;
 };

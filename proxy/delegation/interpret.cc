@@ -29,8 +29,8 @@ Result<std::shared_ptr<const Delegation>> InterpretResponse(const FetchResult& f
   delegation->kind =
       delegation->targets.empty() ? Delegation::Kind::kEmpty : Delegation::Kind::kTargets;
   delegation->ttl_s =
-      ClampTtl(ResponseLifetime(response.Header("cache-control"), response.Header("expires"),
-                                response.Header("date")),
+      ClampTtl(ResponseLifetime(response.HeaderList("cache-control"), response.Header("expires"),
+                                response.Header("date"), response.Header("age")),
                config.min_ttl_s, config.max_ttl_s, config.default_ttl_s);
   return std::shared_ptr<const Delegation>(std::move(delegation));
 }

@@ -47,6 +47,12 @@ std::string QuoteUntrusted(std::string_view text) {
   return out;
 }
 
+std::string NormalizeServiceName(std::string_view name) {
+  std::string out(name);
+  std::transform(out.begin(), out.end(), out.begin(), ToLowerAscii);
+  return out;
+}
+
 bool IsValidServiceName(std::string_view name) {
   if (name.empty() || name.size() > 15) return false;
   if (name.front() == '-' || name.back() == '-') return false;

@@ -9,8 +9,10 @@ namespace deputy {
 
 // IsValidServiceName reports whether `name` has RFC 6335 service-name syntax: 1-15 ASCII
 // letters, digits and hyphens, at least one letter, no hyphen at either end and no two hyphens
-// in a row. Case is kept: service names are compared as given.
+// in a row. Service names are case-insensitive (RFC 6335 section 5.1); NormalizeServiceName
+// gives the lower-case form deputy uses in URLs, cache keys and lookups.
 bool IsValidServiceName(std::string_view name);
+std::string NormalizeServiceName(std::string_view name);
 
 // NormalizeDomain checks that `domain` is a DNS name and returns it in lower case without its
 // trailing dot. Rules: at most 253 characters (after dropping one trailing dot); labels of 1-63

@@ -102,7 +102,7 @@ Result<Destination> ConnectFrontend::ParseAuthority(std::string_view authority,
     return Status(ErrorCode::kBadRequest,
                   "CONNECT service " + QuoteUntrusted(tail) + " is not a valid service name");
   }
-  destination.service = std::string(tail);
+  destination.service = NormalizeServiceName(tail);
   destination.port = PortForService(tail, config);
   return destination;
 }

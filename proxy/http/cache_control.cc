@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <ctime>
 
 namespace deputy {
 
@@ -170,17 +171,8 @@ std::optional<int64_t> DeltaSeconds(std::string_view value) {
   return seconds;
 }
 
-}  // namespace
-
-std::optional<int64_t> ParseHttpDate(std::string_view text) {
-  text = Trim(text);
-  const size_t comma = text.find(',');
-  if (comma == std::string_view::npos) return ParseAsctime(text);
-  return comma == 3 ? ParseImfFixdate(text) : ParseRfc850(text);
-}
-
-std::optional<int64_t> ResponseLifetime(std::string_view cache_control, std::string_view expires,
-                                        std::string_view date) {
+std::optional<int64_t> FreshnessLifetime(std::string_view cache_control, std::string_view expires,
+                                         std::string_view date) {
   std::optional<std::string_view> max_age;
   std::optional<std::string_view> s_maxage;
   while (!cache_control.empty()) {
@@ -192,7 +184,11 @@ std::optional<int64_t> ResponseLifetime(std::string_view cache_control, std::str
     const std::string_view name = Trim(directive.substr(0, equals));
     const std::string_view value =
         equals == std::string_view::npos ? std::string_view() : Trim(directive.substr(equals + 1));
-    if (EqualsIgnoreCase(name, "no-store") || EqualsIgnoreCase(name, "no-cache")) return 0;
+    // deputy's cache is shared by every client, so `private` forbids storing too.
+    if (EqualsIgnoreCase(name, "no-store") || EqualsIgnoreCase(name, "no-cache") ||
+        EqualsIgnoreCase(name, "private")) {
+      return 0;
+    }
     if (EqualsIgnoreCase(name, "s-maxage") && !s_maxage) s_maxage = value;
     if (EqualsIgnoreCase(name, "max-age") && !max_age) max_age = value;
   }
@@ -201,9 +197,28 @@ std::optional<int64_t> ResponseLifetime(std::string_view cache_control, std::str
   if (Trim(expires).empty()) return std::nullopt;
   const std::optional<int64_t> expires_at = ParseHttpDate(expires);
   if (!expires_at) return 0;
-  const std::optional<int64_t> date_at = ParseHttpDate(date);
-  if (!date_at) return std::nullopt;
-  return std::max<int64_t>(0, *expires_at - *date_at);
+  // Without a usable Date the response was generated when it arrived (RFC 9110 section 6.6.1).
+  const int64_t date_at = ParseHttpDate(date).value_or(static_cast<int64_t>(std::time(nullptr)));
+  return std::max<int64_t>(0, *expires_at - date_at);
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseHttpDate(std::string_view text) {
+  text = Trim(text);
+  const size_t comma = text.find(',');
+  if (comma == std::string_view::npos) return ParseAsctime(text);
+  return comma == 3 ? ParseImfFixdate(text) : ParseRfc850(text);
+}
+
+std::optional<int64_t> ResponseLifetime(std::string_view cache_control, std::string_view expires,
+                                        std::string_view date, std::string_view age) {
+  std::optional<int64_t> lifetime = FreshnessLifetime(cache_control, expires, date);
+  // What an upstream cache already spent of the lifetime is gone (RFC 9111 section 4.2.3).
+  if (lifetime && !Trim(age).empty()) {
+    *lifetime = std::max<int64_t>(0, *lifetime - DeltaSeconds(Trim(age)).value_or(0));
+  }
+  return lifetime;
 }
 
 int64_t ClampTtl(std::optional<int64_t> lifetime, uint32_t min_s, uint32_t max_s,

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/run_once.h"
+#include "delegation/names.h"
 
 namespace deputy {
 
@@ -95,7 +96,7 @@ void HttpsFetch::OnResponse() {
     Result<HttpsUrl> next = ResolveLocation(url_, location);
     if (!next.ok()) {
       Finish(Status(next.status().code(), url_.ToString() + " redirects to " +
-                                              std::string(location.substr(0, 200)) + ": " +
+                                              QuoteUntrusted(location) + ": " +
                                               next.status().message()));
       return;
     }

@@ -13,6 +13,18 @@ std::string_view HttpResponse::Header(std::string_view name) const {
   return {};
 }
 
+std::string HttpResponse::HeaderList(std::string_view name) const {
+  std::string joined;
+  for (const auto& [key, value] : headers) {
+    if (key.size() != name.size() || strncasecmp(key.data(), name.data(), name.size()) != 0) {
+      continue;
+    }
+    if (!joined.empty()) joined += ", ";
+    joined += value;
+  }
+  return joined;
+}
+
 ResponseParser::ResponseParser(size_t max_head_bytes, size_t max_body_bytes)
     : max_head_bytes_(max_head_bytes), max_body_bytes_(max_body_bytes) {
   llhttp_settings_init(&settings_);

@@ -20,6 +20,8 @@ struct HttpResponse {
 
   // Header returns the first header named `name` (case-insensitive), or "" when absent.
   std::string_view Header(std::string_view name) const;
+  // HeaderList joins every line of header `name` with ", " (RFC 9110 section 5.3).
+  std::string HeaderList(std::string_view name) const;
 };
 
 // ResponseParser reads one HTTP/1.x response with llhttp, enforcing limits on the head, the

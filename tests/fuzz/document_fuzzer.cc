@@ -43,9 +43,14 @@ void CheckTarget(const Target& target) {
   DEPUTY_FUZZ_CHECK(target.host.front() != '[');
   DEPUTY_FUZZ_CHECK(std::none_of(target.host.begin(), target.host.end(),
                                  [](char c) { return c >= 'A' && c <= 'Z'; }));
-  // domain is the name a certificate is verified against: always a normalized DNS name.
-  const Result<std::string> domain = NormalizeDomain(target.domain);
-  DEPUTY_FUZZ_CHECK(domain.ok() && *domain == target.domain);
+  // domain is what a certificate is verified against: a normalized DNS name, or the host itself
+  // when that is an IP literal and the entry named no domain.
+  if (IsIpLiteral(target.domain)) {
+    DEPUTY_FUZZ_CHECK(target.domain == target.host);
+  } else {
+    const Result<std::string> domain = NormalizeDomain(target.domain);
+    DEPUTY_FUZZ_CHECK(domain.ok() && *domain == target.domain);
+  }
 }
 
 }  // namespace

@@ -25,15 +25,6 @@ class ReviewTest : public ::testing::Test {
         nlohmann::json::array({World::Entry("xmpp.example.com", port, "example.com")}).dump());
   }
 
-  // KeepAsanQuarantineSmall: AddressSanitizer parks freed memory in a quarantine that reads as
-  // RSS growth; RSS tests measure live memory only.
-  static void KeepAsanQuarantineSmall() {
-#if defined(__SANITIZE_ADDRESS__)
-    std::string options = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-    setenv("ASAN_OPTIONS", (options + ":quarantine_size_mb=1").c_str(), 1);
-#endif
-  }
-
   World world_;
 };
 
@@ -64,7 +55,7 @@ TEST_F(ReviewTest, BytesAfterUpstreamCloseNotifyDoNotAccumulate) {
     conn.Pause(Millis(60000));  // hold the connection until the test ends
   });
   PublishTo(upstream.port());
-  KeepAsanQuarantineSmall();
+  SmallAsanQuarantine small_quarantine;
   DeputyProcess& deputy = world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());
@@ -190,7 +181,7 @@ TEST_F(ReviewTest, SlowUpstreamReaderKeepsDeputyMemoryBounded) {
     }
   });
   PublishTo(upstream.port());
-  KeepAsanQuarantineSmall();
+  SmallAsanQuarantine small_quarantine;
   DeputyProcess& deputy = world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());

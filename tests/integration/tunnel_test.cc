@@ -152,12 +152,7 @@ TEST_F(TunnelTest, SlowReaderKeepsDeputyMemoryBounded) {
     conn.ShutdownWrite();
   });
   PublishTo(upstream.port());
-#if defined(__SANITIZE_ADDRESS__)
-  // AddressSanitizer parks freed memory in a quarantine (256 MiB by default), which would read
-  // as growth; what is under test is live memory, so keep the quarantine small.
-  std::string asan_options = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-  setenv("ASAN_OPTIONS", (asan_options + ":quarantine_size_mb=1").c_str(), 1);
-#endif
+  SmallAsanQuarantine small_quarantine;
   DeputyProcess& deputy = world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());

@@ -141,9 +141,10 @@ TEST(UpstreamTest, MinimumTls13RefusesATls12OnlyUpstream) {
   tls12_only.max_version = TLS1_2_VERSION;
   RecordingSink sink;
   TlsServer upstream(world.ca.Issue(CertOptions{{"example.com"}}), sink.handler(), tls12_only);
-  world.Publish("xmpp-client", nlohmann::json::array({World::Entry("xmpp.example.com",
-                                                                   upstream.port(), "example.com")})
-                                   .dump());
+  world.Publish(
+      "xmpp-client",
+      nlohmann::json::array({World::Entry("xmpp.example.com", upstream.port(), "example.com")})
+          .dump());
   world.config["upstream"]["min_tls_version"] = "1.3";
   world.StartDeputy();
   ExpectRefusal(world.OpenTunnel("example.org:xmpp-client", "early").head, 502,

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 namespace deputy::test {
 
 namespace {
@@ -68,6 +70,19 @@ World::Opened World::OpenTunnel(const std::string& authority, const std::string&
 
 std::unique_ptr<TlsServer> World::EchoServer(std::vector<std::string> names) {
   return std::make_unique<TlsServer>(ca.Issue(CertOptions{std::move(names)}), Echo());
+}
+
+SmallAsanQuarantine::SmallAsanQuarantine() {
+  if (const char* options = std::getenv("ASAN_OPTIONS")) saved_ = options;
+  setenv("ASAN_OPTIONS", (saved_.value_or("") + ":quarantine_size_mb=1").c_str(), 1);
+}
+
+SmallAsanQuarantine::~SmallAsanQuarantine() {
+  if (saved_) {
+    setenv("ASAN_OPTIONS", saved_->c_str(), 1);
+  } else {
+    unsetenv("ASAN_OPTIONS");
+  }
 }
 
 void ExpectRefusal(const std::optional<HttpResponseHead>& head, int status,

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "support/client.h"
@@ -55,6 +56,20 @@ class World {
   std::unique_ptr<WellKnownServer> well_known;
   nlohmann::json config;
   std::unique_ptr<DeputyProcess> deputy;
+};
+
+// SmallAsanQuarantine, while it lives, starts deputy children with a 1 MiB AddressSanitizer
+// quarantine: ASan parks freed memory there (256 MiB by default), which reads as RSS growth,
+// and memory tests measure live memory. The previous environment comes back afterwards.
+class SmallAsanQuarantine {
+ public:
+  SmallAsanQuarantine();
+  ~SmallAsanQuarantine();
+  SmallAsanQuarantine(const SmallAsanQuarantine&) = delete;
+  SmallAsanQuarantine& operator=(const SmallAsanQuarantine&) = delete;
+
+ private:
+  std::optional<std::string> saved_;
 };
 
 // Expects a refusal with `status` and Proxy-Status error type `error_type`.

@@ -85,8 +85,8 @@ TEST(ServicesDbTest, InvalidServiceNamesAreNotLookedUp) {
   EXPECT_EQ(PortForService("-https", config), std::nullopt);
 }
 
-TEST(ServicesDbTest, ComparesNamesAsGiven) {
-  EXPECT_EQ(PortForService("My-Service", WithServices({{"my-service", 40003}})), std::nullopt);
+TEST(ServicesDbTest, ComparesNamesIgnoringCase) {
+  EXPECT_EQ(PortForService("My-Service", WithServices({{"my-service", 40003}})), 40003);
 }
 
 TEST(ServicesDbTest, LookupsFromManyThreadsAgree) {

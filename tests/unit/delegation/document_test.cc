@@ -37,19 +37,18 @@ TEST(ParseDocumentTest, ReadsAllMembers) {
   EXPECT_EQ(second.weight, 0);
 }
 
-TEST(ParseDocumentTest, IpLiteralHostNeedsDomain) {
+TEST(ParseDocumentTest, IpLiteralHostDefaultsDomainToTheAddress) {
   Result<Document> doc = ParseDocument(R"([
     {"host": "192.0.2.1", "port": 5223, "domain": "example.com"},
     {"host": "[2001:DB8::1]", "port": 5223, "domain": "example.com"},
     {"host": "192.0.2.2", "port": 5223}
   ])");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
-  ASSERT_EQ(doc->targets.size(), 2u);
+  ASSERT_EQ(doc->targets.size(), 3u);
   EXPECT_EQ(doc->targets[0].host, "192.0.2.1");
   EXPECT_EQ(doc->targets[1].host, "2001:db8::1") << "brackets dropped, lower case";
-  ASSERT_EQ(doc->skipped.size(), 1u);
-  EXPECT_EQ(doc->skipped[0].rfind("entry 2: host \"192.0.2.2\" is an IP literal", 0), 0u)
-      << doc->skipped[0];
+  EXPECT_EQ(doc->targets[2].domain, "192.0.2.2") << "verified as an IP address";
+  EXPECT_TRUE(doc->skipped.empty());
 }
 
 TEST(ParseDocumentTest, EmptyArrayIsValidAndEmpty) {

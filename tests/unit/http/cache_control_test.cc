@@ -84,8 +84,23 @@ TEST(ResponseLifetimeTest, ExpiresMinusDate) {
   EXPECT_EQ(ResponseLifetime("", "Sun, 06 Nov 1994 07:49:37 GMT", kDate), 0) << "in the past";
   EXPECT_EQ(ResponseLifetime("", "0", kDate), 0) << "invalid Expires means already expired";
   EXPECT_EQ(ResponseLifetime("", "-1", ""), 0);
-  EXPECT_EQ(ResponseLifetime("", "Sun, 06 Nov 1994 09:49:37 GMT", ""), std::nullopt);
-  EXPECT_EQ(ResponseLifetime("", "Sun, 06 Nov 1994 09:49:37 GMT", "yesterday"), std::nullopt);
+  // Without a usable Date the arrival time stands in: an Expires in 1994 is long past.
+  EXPECT_EQ(ResponseLifetime("", "Sun, 06 Nov 1994 09:49:37 GMT", ""), 0);
+  EXPECT_EQ(ResponseLifetime("", "Sun, 06 Nov 1994 09:49:37 GMT", "yesterday"), 0);
+  std::optional<int64_t> future = ResponseLifetime("", "Fri, 01 Jan 2100 00:00:00 GMT", "");
+  ASSERT_TRUE(future.has_value());
+  EXPECT_GT(*future, 0);
+}
+
+TEST(ResponseLifetimeTest, AgeIsSubtracted) {
+  EXPECT_EQ(ResponseLifetime("max-age=100", "", "", "30"), 70);
+  EXPECT_EQ(ResponseLifetime("max-age=100", "", "", "300"), 0);
+  EXPECT_EQ(ResponseLifetime("max-age=100", "", "", "junk"), 100);
+  EXPECT_EQ(ResponseLifetime("", "", "", "30"), std::nullopt);
+}
+
+TEST(ResponseLifetimeTest, PrivateIsNotStored) {
+  EXPECT_EQ(ResponseLifetime("max-age=600, PRIVATE", "", ""), 0);
 }
 
 TEST(ResponseLifetimeTest, NothingSaid) {
