@@ -223,6 +223,9 @@ std::optional<int> DeputyProcess::WaitForExit(Millis timeout) {
   if (status) {
     exit_status_ = *status;
     pid_ = -1;
+    // The child is gone: the readers take what is left in the pipes, so every line it wrote is
+    // visible when this returns.
+    JoinReaders();
   }
   return status;
 }
