@@ -18,7 +18,6 @@ class Metrics {
  public:
   Metrics();
 
-  prometheus::Registry& registry() { return *registry_; }
   std::string Serialize() const;
 
   prometheus::Counter& Connections(const std::string& listener);

@@ -7,21 +7,16 @@ Timer::Timer(EventLoop& loop, std::function<void()> on_fire) : on_fire_(std::mov
 }
 
 void Timer::Start(uint64_t delay_ms) {
-  armed_ = true;
   uv_timer_start(
       handle_.get(),
       [](uv_timer_t* h) {
         auto* self = OwnerOf<Timer>(h);
         if (self == nullptr) return;
-        self->armed_ = false;
         self->on_fire_();
       },
       delay_ms, 0);
 }
 
-void Timer::Stop() {
-  armed_ = false;
-  uv_timer_stop(handle_.get());
-}
+void Timer::Stop() { uv_timer_stop(handle_.get()); }
 
 }  // namespace deputy

@@ -18,12 +18,10 @@ class Timer {
   // Start (re)arms the timer; a zero delay still fires on the next iteration.
   void Start(uint64_t delay_ms);
   void Stop();
-  bool armed() const { return armed_; }
 
  private:
   UvHandle<uv_timer_t> handle_;
   std::function<void()> on_fire_;
-  bool armed_ = false;
 };
 
 }  // namespace deputy
