@@ -23,7 +23,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 SANITIZE_ENV := ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
 	UBSAN_OPTIONS="$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-.PHONY: all deps packages build run test test-sanitize demo clean fuzz bench
+.PHONY: all deps packages build run test test-sanitize demo clean fuzz bench format format-check
 
 all: build
 
@@ -104,3 +104,11 @@ fuzz: deps
 # (bench/README.md); arguments via BENCH_ARGS, e.g. make bench BENCH_ARGS="--mib 128".
 bench: deps
 	bench/run.sh $(BENCH_ARGS)
+
+# clang-format (Google base, 100 columns, see .clang-format) over every tracked C++ file.
+format:
+	git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+format-check:
+	@command -v clang-format >/dev/null || $(SUDO) apt-get install -y --no-install-recommends clang-format
+	git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror

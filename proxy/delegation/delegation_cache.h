@@ -42,7 +42,6 @@ class DelegationCache {
   std::unique_ptr<DelegationLookup> Lookup(const std::string& domain, const std::string& service,
                                            Callback done);
 
-
  private:
   class Waiter;
   struct Flight;
