@@ -4,6 +4,7 @@
 #include <exception>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "delegation/names.h"
 
@@ -151,7 +152,42 @@ Result<Target> ReadEntry(const Json& entry) {
   return target;
 }
 
-Result<Document> ParseArray(const Json& array) {
+// RepeatedKeyEntries notes, while the parser runs, which elements of the top-level array hold
+// an object that repeats a key. JSON leaves such documents open to interpretation (nlohmann
+// keeps the last value, other readers the first), so those entries must not be trusted.
+class RepeatedKeyEntries {
+ public:
+  void Observe(Json::parse_event_t event, const Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        frames_.emplace_back();
+        break;
+      case Json::parse_event_t::key:
+        if (frames_.size() >= 2 && !frames_.back().insert(parsed.get<std::string>()).second) {
+          entries_.insert(entry_);
+        }
+        break;
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        frames_.pop_back();
+        if (frames_.size() == 1) ++entry_;
+        break;
+      case Json::parse_event_t::value:
+        if (frames_.size() == 1) ++entry_;
+        break;
+    }
+  }
+
+  bool Contains(size_t entry) const { return entries_.contains(entry); }
+
+ private:
+  std::vector<std::set<std::string>> frames_;  // keys seen, per open object or array
+  size_t entry_ = 0;                           // element of the top-level array being parsed
+  std::set<size_t> entries_;
+};
+
+Result<Document> ParseArray(const Json& array, const RepeatedKeyEntries& repeated) {
   if (!array.is_array()) return BadDocument("document is not a JSON array");
   if (array.size() > kMaxDocumentEntries) {
     return BadDocument("document has " + std::to_string(array.size()) + " entries; at most " +
@@ -159,7 +195,9 @@ Result<Document> ParseArray(const Json& array) {
   }
   Document document;
   for (size_t i = 0; i < array.size(); ++i) {
-    Result<Target> target = ReadEntry(array[i]);
+    Result<Target> target = repeated.Contains(i)
+                                ? BadDocument("repeats a key, so its meaning is ambiguous")
+                                : ReadEntry(array[i]);
     if (target.ok()) {
       document.targets.push_back(std::move(target).value());
     } else {
@@ -210,7 +248,13 @@ Result<Document> ParseDocument(std::string_view body) {
                        " levels");
   }
   try {
-    return ParseArray(Json::parse(body.begin(), body.end()));
+    RepeatedKeyEntries repeated;
+    Json document = Json::parse(body.begin(), body.end(),
+                                [&repeated](int, Json::parse_event_t event, Json& parsed) {
+                                  repeated.Observe(event, parsed);
+                                  return true;
+                                });
+    return ParseArray(document, repeated);
   } catch (const Json::exception& e) {
     return BadDocument("document is not valid JSON: " + ShortReason(e));
   } catch (const std::exception& e) {

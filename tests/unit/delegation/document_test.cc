@@ -297,5 +297,30 @@ TEST(OrderTargetsTest, EmptyInput) {
   EXPECT_TRUE(OrderTargets({}, rng).empty());
 }
 
+TEST(ParseDocumentTest, EntryRepeatingAKeyIsSkipped) {
+  Result<Document> doc = ParseDocument(R"([
+    {"host": "a.example.com", "port": 1, "port": 5223},
+    {"host": "b.example.com", "port": 5223, "extra": {"x": 1, "x": 2}},
+    {"host": "c.example.com", "port": 5223}
+  ])");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  ASSERT_EQ(doc->targets.size(), 1u);
+  EXPECT_EQ(doc->targets[0].host, "c.example.com");
+  ASSERT_EQ(doc->skipped.size(), 2u);
+  EXPECT_EQ(doc->skipped[0], "entry 0: repeats a key, so its meaning is ambiguous");
+  EXPECT_EQ(doc->skipped[1].rfind("entry 1: ", 0), 0u);
+}
+
+TEST(ParseDocumentTest, ScalarElementsKeepEntryNumbersAligned) {
+  Result<Document> doc =
+      ParseDocument(R"([1, [2, 3], {"host": "a.example.com", "port": 1, "port": 2},
+    {"host": "b.example.com", "port": 5223}])");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  ASSERT_EQ(doc->targets.size(), 1u);
+  EXPECT_EQ(doc->targets[0].host, "b.example.com");
+  ASSERT_EQ(doc->skipped.size(), 3u);
+  EXPECT_EQ(doc->skipped[2], "entry 2: repeats a key, so its meaning is ambiguous");
+}
+
 }  // namespace
 }  // namespace deputy
