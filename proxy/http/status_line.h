@@ -7,7 +7,8 @@
 
 namespace deputy {
 
-// ReasonPhrase is the standard reason phrase for the statuses deputy sends.
+// ReasonPhrase is the standard reason phrase for the statuses deputy sends or meets (and the
+// test fixtures serve).
 std::string_view ReasonPhrase(int status);
 
 // ProxyStatusValue is an RFC 9209 Proxy-Status field value for `status`, with the message as

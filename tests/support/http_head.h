@@ -31,7 +31,4 @@ size_t FindHeadEnd(std::string_view data);
 // ParseHttpHead parses a complete head (as measured by FindHeadEnd); nullopt if it is malformed.
 std::optional<HttpHead> ParseHttpHead(std::string_view head);
 
-// ReasonPhrase is the standard phrase for common status codes, "Status" for others.
-std::string_view ReasonPhrase(int status);
-
 }  // namespace deputy::test

@@ -3,6 +3,8 @@
 #include <optional>
 #include <string_view>
 
+#include "http/status_line.h"
+
 namespace deputy::test {
 
 namespace {
