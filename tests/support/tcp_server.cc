@@ -55,15 +55,7 @@ ssize_t TcpConnection::ReadSome(void* buf, size_t n, Millis timeout) {
 }
 
 bool TcpConnection::ReadExact(void* buf, size_t n, Millis timeout) {
-  Deadline deadline(timeout);
-  auto* out = static_cast<char*>(buf);
-  while (n > 0) {
-    ssize_t got = ReadSome(out, n, deadline.Remaining());
-    if (got <= 0) return false;
-    out += got;
-    n -= static_cast<size_t>(got);
-  }
-  return true;
+  return ReadExactly(*this, buf, n, timeout);
 }
 
 bool TcpConnection::WriteAll(std::string_view data, Millis timeout) {

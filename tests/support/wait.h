@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 
 namespace deputy::test {
 
@@ -51,5 +52,20 @@ class StopEvent {
   int read_fd_ = -1;
   int write_fd_ = -1;
 };
+
+// ReadExactly reads exactly `n` bytes through `conn.ReadSome(buf, n, timeout)` (plain TCP or
+// TLS) within `timeout` in all; false on end of stream, error or timeout.
+template <typename Connection>
+bool ReadExactly(Connection& conn, void* buf, size_t n, Millis timeout) {
+  Deadline deadline(timeout);
+  auto* out = static_cast<char*>(buf);
+  while (n > 0) {
+    auto got = conn.ReadSome(out, n, deadline.Remaining());
+    if (got <= 0) return false;
+    out += got;
+    n -= static_cast<size_t>(got);
+  }
+  return true;
+}
 
 }  // namespace deputy::test
