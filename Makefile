@@ -77,14 +77,23 @@ clean:
 # inputs go to $(FUZZ_DIR)/corpus and crashes to $(FUZZ_DIR)/artifacts. deputy_core and llhttp
 # are instrumented too, so the fuzzers are guided by the parsers' own coverage.
 FUZZ_DIR ?= build-fuzz
+# clang with its sanitizer and libFuzzer runtimes; installed by `make fuzz` when missing.
+FUZZ_PACKAGES := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 FUZZERS := $(patsubst tests/fuzz/%_fuzzer.cc,%,$(wildcard tests/fuzz/*_fuzzer.cc))
 
 fuzz: deps
-	@command -v clang++ >/dev/null || \
-	  { echo "fuzz: needs clang: apt-get install clang libclang-rt-14-dev"; exit 1; }
+	@missing=$$(for p in $(FUZZ_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -qx 'install ok installed' \
+	      || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "fuzz: installing" $$missing; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    $$missing; \
+	fi
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DDEPUTY_FUZZ=ON -DDEPUTY_SANITIZE=OFF \
 	  -DCMAKE_C_FLAGS="$(FUZZ_FLAGS)" -DCMAKE_CXX_FLAGS="$(FUZZ_FLAGS)"

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tls/tls_version.h"
+
 namespace deputy {
 
 // Plain configuration structs; config_loader.h fills and validates them. Defaults here are the
@@ -52,8 +54,6 @@ struct DiscoveryConfig {
   Fallback fallback = Fallback::kDirect;
   uint32_t max_redirects = 3;
 };
-
-enum class TlsVersion { kTls12, kTls13 };
 
 struct UpstreamConfig {
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";

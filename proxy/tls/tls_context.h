@@ -5,7 +5,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "config/config.h"
+#include "tls/tls_version.h"
 
 namespace deputy {
 

@@ -52,8 +52,9 @@ DEPUTY_FUZZER(connect_authority) {
     DEPUTY_FUZZ_CHECK(first_digit != std::string_view::npos && destination->port);
     DEPUTY_FUZZ_CHECK(std::to_string(*destination->port) == tail.substr(first_digit));
   } else {
-    // domain:service keeps the service as written.
-    DEPUTY_FUZZ_CHECK(destination->service == tail);
+    // domain:service keeps the service as written, in lower case: service names are
+    // case-insensitive (RFC 6335 section 5.1).
+    DEPUTY_FUZZ_CHECK(destination->service == NormalizeServiceName(tail));
     DEPUTY_FUZZ_CHECK(destination->port == PortForService(tail, config));
   }
 }
