@@ -29,6 +29,8 @@ constexpr std::array<ErrorInfo, static_cast<size_t>(ErrorCode::kInternal) + 1> k
     {"lookup_timeout", "http_response_timeout", 504},
     {"idle_timeout", "connection_read_timeout", 504},
     {"invalid_config", "proxy_configuration_error", 500},
+    // RFC 9209 has no type for a client that leaves; never sent, since the client is gone.
+    {"client_closed", "http_request_error", 400},
     {"internal_error", "proxy_internal_error", 500},
 }};
 

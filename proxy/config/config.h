@@ -60,6 +60,10 @@ struct UpstreamConfig {
   TlsVersion min_tls_version = TlsVersion::kTls12;
   uint32_t connect_timeout_ms = 5000;
   uint32_t handshake_timeout_ms = 5000;
+  // One CONNECT, across every target and address: at most this many TCP connects, all within
+  // this much time.
+  uint32_t max_attempts = 8;
+  uint32_t connect_budget_ms = 15000;
   uint32_t idle_timeout_s = 3600;
   uint32_t buffer_bytes = 65536;  // per direction, before reading from the other side pauses
 };

@@ -423,13 +423,15 @@ void ReadDiscovery(Errors* errors, const Json& json, DiscoveryConfig* out) {
 void ReadUpstream(Errors* errors, const Json& json, UpstreamConfig* out) {
   const Object object(errors, json, "upstream",
                       {"ca_file", "min_tls_version", "connect_timeout_ms", "handshake_timeout_ms",
-                       "idle_timeout_s", "buffer_bytes"});
+                       "max_attempts", "connect_budget_ms", "idle_timeout_s", "buffer_bytes"});
   object.String("ca_file", &out->ca_file);
   object.Choice<TlsVersion>("min_tls_version",
                             {{"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}},
                             &out->min_tls_version);
   object.Positive("connect_timeout_ms", &out->connect_timeout_ms);
   object.Positive("handshake_timeout_ms", &out->handshake_timeout_ms);
+  object.Positive("max_attempts", &out->max_attempts);
+  object.Positive("connect_budget_ms", &out->connect_budget_ms);
   object.Positive("idle_timeout_s", &out->idle_timeout_s);
   object.Uint32("buffer_bytes", kMinBufferBytes, kMaxBufferBytes, &out->buffer_bytes);
 }

@@ -39,7 +39,7 @@ void ConnectFrontend::Stop() {
 void ConnectFrontend::OnData(Buffer& data) {
   RequestHeadParser::State state = parser_.Feed(data);
   if (state == RequestHeadParser::State::kNeedMore) return;
-  // Bytes after the head belong to the tunnel; pause the client until it exists.
+  // Bytes after the head belong to the tunnel; the session reads the client from here on.
   early_data_->MoveFrom(data);
   client_->SetReadEnabled(false);
   if (state == RequestHeadParser::State::kError) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -63,6 +64,7 @@ void Session::OnDestination(Result<Destination> destination) {
     return;
   }
   destination_ = std::move(destination).value();
+  WatchClient();
   if (destination_.service.empty()) {
     // A bare port with no service name: there is no document to look up.
     Result<std::vector<Target>> route = DirectRoute(
@@ -97,17 +99,38 @@ void Session::OnDelegation(Result<LookupOutcome> outcome) {
   ConnectNext();
 }
 
+void Session::WatchClient() {
+  frontend_->Stop();
+  client_->SetCallbacks(this);
+  if (early_data_.size() < services_.config.upstream.buffer_bytes) client_->SetReadEnabled(true);
+}
+
 void Session::ConnectNext() {
+  const UpstreamConfig& upstream = services_.config.upstream;
+  if (!connect_deadline_) {
+    // One budget for the whole connect phase, from the first target's name resolution on.
+    connect_deadline_ =
+        ConnectBudget::Clock::now() + std::chrono::milliseconds(upstream.connect_budget_ms);
+    attempts_left_ = upstream.max_attempts;
+  }
   if (next_target_ >= targets_.size()) {
     Refuse(last_connect_error_.ok() ? Status(ErrorCode::kDnsError, "no target to connect to")
                                     : last_connect_error_);
     return;
   }
+  if (attempts_left_ == 0) {
+    Refuse(ConnectLimitReached(TlsConnectAttempt::Limit::kConnects));
+    return;
+  }
+  if (ConnectBudget::Clock::now() >= *connect_deadline_) {
+    Refuse(ConnectLimitReached(TlsConnectAttempt::Limit::kDeadline));
+    return;
+  }
   const Target& target = targets_[next_target_];
-  const UpstreamConfig& upstream = services_.config.upstream;
   attempt_ = std::make_unique<TlsConnectAttempt>(
       services_.loop, services_.resolver, services_.upstream_ctx,
-      ConnectTimeouts{upstream.connect_timeout_ms, upstream.handshake_timeout_ms});
+      ConnectTimeouts{upstream.connect_timeout_ms, upstream.handshake_timeout_ms},
+      ConnectBudget{attempts_left_, *connect_deadline_});
   attempt_->Start(
       target.host, target.port, target.domain,
       [this](Result<TlsConnection> connection) { OnUpstream(std::move(connection)); },
@@ -118,9 +141,15 @@ void Session::ConnectNext() {
 }
 
 void Session::OnUpstream(Result<TlsConnection> connection) {
+  TlsConnectAttempt::Limit limit = attempt_->limit_reached();
+  attempts_left_ -= std::min(attempts_left_, attempt_->connects());
   services_.loop.DeferDelete(std::move(attempt_));
   if (!connection.ok()) {
     last_connect_error_ = connection.status();
+    if (limit != TlsConnectAttempt::Limit::kNone) {
+      Refuse(ConnectLimitReached(limit));
+      return;
+    }
     ++next_target_;
     ConnectNext();
     return;
@@ -144,6 +173,20 @@ void Session::OnUpstream(Result<TlsConnection> connection) {
   tunnel_->Start(early_data_);
 }
 
+Status Session::ConnectLimitReached(TlsConnectAttempt::Limit limit) const {
+  const UpstreamConfig& upstream = services_.config.upstream;
+  std::string last = last_connect_error_.message();
+  if (!last.empty()) last += "; ";
+  if (limit == TlsConnectAttempt::Limit::kDeadline) {
+    return Status(ErrorCode::kConnectionTimeout, last + "connect budget of " +
+                                                     std::to_string(upstream.connect_budget_ms) +
+                                                     " ms spent (upstream.connect_budget_ms)");
+  }
+  return Status(last_connect_error_.code(), last + "gave up after " +
+                                                std::to_string(upstream.max_attempts) +
+                                                " connection attempts (upstream.max_attempts)");
+}
+
 void Session::OnTunnelDone(const Status& status) { Finish(status); }
 
 void Session::Refuse(const Status& status) {
@@ -155,6 +198,7 @@ void Session::Refuse(const Status& status) {
   frontend_->Stop();
   // Lingering close: end our side, then read and discard until the client closes, so it reads
   // the response instead of a reset caused by unread data.
+  lingering_ = true;
   client_->SetCallbacks(this);
   client_->ShutdownWrite();
   client_->SetReadEnabled(true);
@@ -162,14 +206,35 @@ void Session::Refuse(const Status& status) {
 }
 
 void Session::OnData(Buffer& data) {
-  lingered_bytes_ += data.size();
+  if (lingering_) {
+    lingered_bytes_ += data.size();
+    data.Clear();
+    if (lingered_bytes_ > kMaxLingerBytes) Finish(result_);
+    return;
+  }
+  // Copied rather than moved: many small reads then share slices, so memory stays near the
+  // byte count.
+  data.ForEachSlice([this](const uint8_t* bytes, size_t n) { early_data_.Append(bytes, n); });
   data.Clear();
-  if (lingered_bytes_ > kMaxLingerBytes) Finish(result_);
+  if (early_data_.size() >= services_.config.upstream.buffer_bytes) {
+    client_->SetReadEnabled(false);
+  }
 }
 
-void Session::OnEndOfStream() { Finish(result_); }
+void Session::OnEndOfStream() {
+  // Before the tunnel a FIN counts as leaving, as with HAProxy's abortonclose: the lookup and
+  // the connect are for nobody now.
+  Finish(lingering_ ? result_
+                    : Status(ErrorCode::kClientClosed,
+                             "the client closed its connection before the tunnel was up"));
+}
 
-void Session::OnError(const Status&) { Finish(result_); }
+void Session::OnError(const Status& status) {
+  Finish(lingering_ ? result_
+                    : Status(ErrorCode::kClientClosed,
+                             "the client connection failed before the tunnel was up: " +
+                                 status.message()));
+}
 
 void Session::Abort() {
   Finish(Status(ErrorCode::kConnectionTerminated, "deputy is shutting down"));
@@ -178,6 +243,9 @@ void Session::Abort() {
 void Session::Finish(const Status& status) {
   if (finished_) return;
   finished_ = true;
+  // Cancel whatever is still pending, so no lookup or connect works for an ended session.
+  lookup_.reset();
+  attempt_.reset();
   linger_timer_.Stop();
   if (client_) client_->Close();
   WriteAccessLog(status);

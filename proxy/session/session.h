@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -51,14 +52,21 @@ class Session : public Deferrable, private StreamCallbacks {
  private:
   void OnDestination(Result<Destination> destination);
   void OnDelegation(Result<LookupOutcome> outcome);
+  // WatchClient takes the client over from the frontend until the tunnel starts (see OnData).
+  void WatchClient();
   void ConnectNext();
   void OnUpstream(Result<TlsConnection> connection);
+  // ConnectLimitReached is the refusal when `limit` ends the connect phase early.
+  Status ConnectLimitReached(TlsConnectAttempt::Limit limit) const;
   void OnTunnelDone(const Status& status);
   void Refuse(const Status& status);
   void Finish(const Status& status);
   void WriteAccessLog(const Status& status);
 
-  // Lingering close after a refusal: discard what the client still sends.
+  // The client between its request and the tunnel: what it sends joins the early data, up to
+  // upstream.buffer_bytes (beyond that reading pauses, and a close is seen only once the tunnel
+  // starts); its FIN or reset ends the session as client_closed. After a refusal (lingering
+  // close): discard what the client still sends.
   void OnData(Buffer& data) override;
   void OnEndOfStream() override;
   void OnWriteDrained() override {}
@@ -77,6 +85,8 @@ class Session : public Deferrable, private StreamCallbacks {
   std::vector<Target> targets_;
   size_t next_target_ = 0;
   std::unique_ptr<TlsConnectAttempt> attempt_;
+  std::optional<ConnectBudget::Clock::time_point> connect_deadline_;
+  uint32_t attempts_left_ = 0;
   Status last_connect_error_;
   Target connected_target_;
   std::string upstream_address_;
@@ -84,6 +94,7 @@ class Session : public Deferrable, private StreamCallbacks {
   std::string tls_cipher_;
   std::unique_ptr<Tunnel> tunnel_;
   Timer linger_timer_;
+  bool lingering_ = false;
   size_t lingered_bytes_ = 0;
   Status result_;
   bool finished_ = false;

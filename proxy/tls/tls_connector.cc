@@ -1,14 +1,26 @@
 #include "tls/tls_connector.h"
 
+#include <algorithm>
+
 #include "base/run_once.h"
 
 namespace deputy {
 
+namespace {
+
+// A step with no timeout of its own (name resolution: the resolver bounds it).
+constexpr uint64_t kNoTimeout = UINT64_MAX;
+
+}  // namespace
+
 TlsConnectAttempt::TlsConnectAttempt(EventLoop& loop, DnsResolver& resolver, SSL_CTX* ctx,
-                                     ConnectTimeouts timeouts)
-    : loop_(loop), resolver_(resolver), ctx_(ctx), timeouts_(timeouts), timer_(loop, [this] {
-        OnTimeout();
-      }) {}
+                                     ConnectTimeouts timeouts, ConnectBudget budget)
+    : loop_(loop),
+      resolver_(resolver),
+      ctx_(ctx),
+      timeouts_(timeouts),
+      budget_(budget),
+      timer_(loop, [this] { OnTimeout(); }) {}
 
 TlsConnectAttempt::~TlsConnectAttempt() {
   done_ = nullptr;
@@ -24,7 +36,10 @@ void TlsConnectAttempt::Start(const std::string& host, uint16_t port,
   verify_name_ = verify_name;
   done_ = std::move(done);
   on_failure_ = std::move(on_failure);
+  StartTimer(kNoTimeout);
   dns_ = resolver_.Resolve(host, port, [this](Result<std::vector<IpEndpoint>> result) {
+    resolved_ = true;
+    timer_.Stop();
     if (!result.ok()) {
       Finish(result.status());
       return;
@@ -35,13 +50,27 @@ void TlsConnectAttempt::Start(const std::string& host, uint16_t port,
 }
 
 void TlsConnectAttempt::TryNext() {
-  if (next_ >= endpoints_.size()) {
-    Finish(last_error_.ok() ? Status(ErrorCode::kDnsError, host_ + " has no usable address")
-                            : last_error_);
+  if (limit_reached_ == Limit::kDeadline) {
+    Finish(last_error_);
     return;
   }
+  if (next_ >= endpoints_.size()) {
+    Finish(LastErrorOr(ErrorCode::kDnsError, host_ + " has no usable address"));
+    return;
+  }
+  if (ConnectBudget::Clock::now() >= budget_.deadline) {
+    limit_reached_ = Limit::kDeadline;
+    Finish(LastErrorOr(ErrorCode::kConnectionTimeout, host_ + ": no time left to connect"));
+    return;
+  }
+  if (connects_ >= budget_.max_connects) {
+    limit_reached_ = Limit::kConnects;
+    Finish(LastErrorOr(ErrorCode::kConnectionTimeout, host_ + ": no connection attempt left"));
+    return;
+  }
+  ++connects_;
   tcp_ = std::make_unique<TcpStream>(loop_);
-  timer_.Start(timeouts_.connect_ms);
+  StartTimer(timeouts_.connect_ms);
   tcp_->Connect(endpoints_[next_], [this](const Status& status) { OnTcpConnected(status); });
 }
 
@@ -50,7 +79,7 @@ void TlsConnectAttempt::OnTcpConnected(const Status& status) {
     AttemptFailed(status);
     return;
   }
-  timer_.Start(timeouts_.handshake_ms);
+  StartTimer(timeouts_.handshake_ms);
   handshake_started_ = std::chrono::steady_clock::now();
   tls_ = std::make_unique<TlsStream>(loop_, ctx_, std::move(tcp_));
   tls_->Handshake(verify_name_, [this](const Status& s) { OnHandshake(s); });
@@ -70,23 +99,42 @@ void TlsConnectAttempt::OnHandshake(const Status& status) {
   Finish(std::move(connection));
 }
 
-void TlsConnectAttempt::OnTimeout() {
-  if (tls_) {
-    AttemptFailed(Status(
-        ErrorCode::kConnectionTimeout,
-        "TLS handshake not finished within " + std::to_string(timeouts_.handshake_ms) + " ms"));
-  } else {
-    AttemptFailed(
-        Status(ErrorCode::kConnectionTimeout,
-               "connect not finished within " + std::to_string(timeouts_.connect_ms) + " ms"));
+void TlsConnectAttempt::StartTimer(uint64_t timeout_ms) {
+  timer_cut_ = false;
+  if (budget_.deadline != ConnectBudget::Clock::time_point::max()) {
+    auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(budget_.deadline - ConnectBudget::Clock::now())
+            .count();
+    auto left_ms = static_cast<uint64_t>(std::max<decltype(left)>(left, 0));
+    if (left_ms < timeout_ms) {
+      timeout_ms = left_ms;
+      timer_cut_ = true;
+    }
   }
+  timer_ms_ = timeout_ms;
+  if (timeout_ms != kNoTimeout) timer_.Start(timeout_ms);
+}
+
+void TlsConnectAttempt::OnTimeout() {
+  // A step cut short by the deadline ends the whole attempt: the budget is spent.
+  if (timer_cut_) limit_reached_ = Limit::kDeadline;
+  std::string within = " not finished within " + std::to_string(timer_ms_) + " ms";
+  if (!resolved_) {
+    dns_.reset();
+    Finish(Status(ErrorCode::kConnectionTimeout, host_ + ": name resolution" + within));
+    return;
+  }
+  AttemptFailed(
+      Status(ErrorCode::kConnectionTimeout, (tls_ ? "TLS handshake" : "connect") + within));
 }
 
 void TlsConnectAttempt::AttemptFailed(const Status& status) {
   timer_.Stop();
   std::string where = host_ + " (" + endpoints_[next_].ToString() + ")";
   if (on_failure_) on_failure_(where, status);
-  last_error_ = Status(status.code(), where + ": " + status.message());
+  // This message reaches the client: it names the host but never the address, or deputy would
+  // tell anyone which addresses and ports answer.
+  last_error_ = Status(status.code(), host_ + ": " + status.message());
   // The failed stream may be inside its own callback right now; free it later.
   if (tcp_) {
     tcp_->Close();
@@ -98,6 +146,10 @@ void TlsConnectAttempt::AttemptFailed(const Status& status) {
   }
   ++next_;
   TryNext();
+}
+
+Status TlsConnectAttempt::LastErrorOr(ErrorCode code, const std::string& message) const {
+  return last_error_.ok() ? Status(code, message) : last_error_;
 }
 
 void TlsConnectAttempt::Finish(Result<TlsConnection> result) {

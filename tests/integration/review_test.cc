@@ -125,29 +125,6 @@ TEST_F(ReviewTest, LargeEarlyDataArrivesIntactAndInOrder) {
   EXPECT_EQ(hash.HexDigest(), Sha256Hex(early));
 }
 
-// A client that sends its request, its data and its FIN at once (printf ... | nc -N) still
-// gets the tunnel and the upstream's whole answer.
-TEST_F(ReviewTest, ClientFinRightAfterTheRequestStillGetsTheReply) {
-  TlsServer upstream(world_.ca.Issue(CertOptions{{"example.com"}}), [](TlsConnection& conn) {
-    std::string request;
-    if (!conn.ReadUntilClose(&request)) return;
-    conn.WriteAll("reply to " + request);
-    conn.ShutdownWrite();
-  });
-  PublishTo(upstream.port());
-  world_.StartDeputy();
-  Socket client = ConnectTcp(world_.deputy->Port("connect"));
-  ASSERT_TRUE(client.valid());
-  ASSERT_TRUE(SendAll(client.fd(), ConnectRequest("example.org:xmpp-client") + "question"));
-  ASSERT_TRUE(ShutdownWrite(client.fd()));
-  auto head = ReadHttpResponseHead(client.fd());
-  ASSERT_TRUE(head.has_value());
-  ASSERT_EQ(head->status, 200);
-  Received rest = RecvUntilClose(client.fd());
-  EXPECT_EQ(rest.end, RecvEnd::kEof);
-  EXPECT_EQ(head->extra + rest.data, "reply to question");
-}
-
 // HTTP/1.0 clients (nc) get an HTTP/1.0 success line too, and a working tunnel.
 TEST_F(ReviewTest, Http10ConnectGetsAnHttp10SuccessAndATunnel) {
   auto echo = world_.EchoServer({"example.com"});

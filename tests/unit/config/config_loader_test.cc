@@ -105,6 +105,8 @@ TEST(ConfigLoaderTest, LeftOutKeysKeepTheDefaults) {
   EXPECT_EQ(upstream.min_tls_version, TlsVersion::kTls12);
   EXPECT_EQ(upstream.connect_timeout_ms, 5000u);
   EXPECT_EQ(upstream.handshake_timeout_ms, 5000u);
+  EXPECT_EQ(upstream.max_attempts, 8u);
+  EXPECT_EQ(upstream.connect_budget_ms, 15000u);
   EXPECT_EQ(upstream.idle_timeout_s, 3600u);
   EXPECT_EQ(upstream.buffer_bytes, 65536u);
 
@@ -145,7 +147,8 @@ TEST(ConfigLoaderTest, ReadsEveryKeyIntoItsField) {
                   "default_ttl_s": 14, "negative_ttl_s": 16, "fallback": "deny",
                   "max_redirects": 0},
     "upstream": {"ca_file": "/u.pem", "min_tls_version": "1.3", "connect_timeout_ms": 21,
-                 "handshake_timeout_ms": 22, "idle_timeout_s": 23, "buffer_bytes": 4096},
+                 "handshake_timeout_ms": 22, "max_attempts": 24, "connect_budget_ms": 25,
+                 "idle_timeout_s": 23, "buffer_bytes": 4096},
     "dns": {"hosts": {"Host.Example.": ["127.0.0.3", "::1"]}, "timeout_ms": 31},
     "services": {"xmpp-client": 15222}})"));
   ASSERT_EQ(config.listeners.size(), 2u);
@@ -174,6 +177,8 @@ TEST(ConfigLoaderTest, ReadsEveryKeyIntoItsField) {
   EXPECT_EQ(config.upstream.min_tls_version, TlsVersion::kTls13);
   EXPECT_EQ(config.upstream.connect_timeout_ms, 21u);
   EXPECT_EQ(config.upstream.handshake_timeout_ms, 22u);
+  EXPECT_EQ(config.upstream.max_attempts, 24u);
+  EXPECT_EQ(config.upstream.connect_budget_ms, 25u);
   EXPECT_EQ(config.upstream.idle_timeout_s, 23u);
   EXPECT_EQ(config.upstream.buffer_bytes, 4096u);
 
@@ -291,6 +296,7 @@ INSTANTIATE_TEST_SUITE_P(Settings, ZeroIsRejectedTest,
                          ::testing::Values("/discovery/timeout_ms", "/discovery/max_document_bytes",
                                            "/upstream/connect_timeout_ms",
                                            "/upstream/handshake_timeout_ms",
+                                           "/upstream/max_attempts", "/upstream/connect_budget_ms",
                                            "/upstream/idle_timeout_s", "/dns/timeout_ms"),
                          [](const auto& info) {
                            std::string name = info.param.substr(1);
@@ -368,6 +374,15 @@ TEST(ConfigLoaderTest, BufferBytesWithinBounds) {
             "upstream.buffer_bytes: expected an integer from 4096 to 16777216, got 4095");
   EXPECT_THAT(RejectionOf(With("/upstream/buffer_bytes", (16 << 20) + 1)),
               StartsWith("upstream.buffer_bytes: "));
+}
+
+TEST(ConfigLoaderTest, ConnectLimitsArePositiveIntegers) {
+  EXPECT_EQ(MustParse(With("/upstream/max_attempts", 1)).upstream.max_attempts, 1u);
+  EXPECT_EQ(MustParse(With("/upstream/connect_budget_ms", 1)).upstream.connect_budget_ms, 1u);
+  EXPECT_EQ(RejectionOf(With("/upstream/max_attempts", -1)),
+            "upstream.max_attempts: expected a positive integer, got -1");
+  EXPECT_THAT(RejectionOf(With("/upstream/connect_budget_ms", "15000")),
+              StartsWith("upstream.connect_budget_ms: "));
 }
 
 TEST(ConfigLoaderTest, CaFileMustBeANonEmptyString) {
