@@ -68,25 +68,44 @@ void Buffer::Append(const void* data, size_t n) {
   }
 }
 
+void Buffer::Take(Slice slice) {
+  size_t bytes = slice.end - slice.begin;
+  if (bytes == 0) return;
+  size_ += bytes;
+  if (!slices_.empty()) {
+    Slice& tail = slices_.back();
+    if (bytes <= tail.capacity - tail.end) {
+      std::memcpy(tail.data.get() + tail.end, slice.data.get() + slice.begin, bytes);
+      tail.end += bytes;
+      return;
+    }
+    if (slice.begin > 0) {
+      std::memmove(slice.data.get(), slice.data.get() + slice.begin, bytes);
+      slice.begin = 0;
+      slice.end = bytes;
+    }
+  }
+  slices_.push_back(std::move(slice));
+}
+
 void Buffer::MoveFrom(Buffer& other) {
   if (&other == this) return;
-  for (Slice& s : other.slices_) slices_.push_back(std::move(s));
-  size_ += other.size_;
+  for (Slice& s : other.slices_) Take(std::move(s));
   other.slices_.clear();
   other.size_ = 0;
 }
 
 void Buffer::MoveFrom(Buffer& other, size_t n) {
+  if (&other == this) return;
   n = std::min(n, other.size_);
   while (n > 0) {
     Slice& head = other.slices_.front();
     size_t available = head.end - head.begin;
     if (available <= n) {
-      slices_.push_back(std::move(head));
-      other.slices_.pop_front();
-      size_ += available;
       other.size_ -= available;
       n -= available;
+      Take(std::move(head));
+      other.slices_.pop_front();
     } else {
       Append(head.data.get() + head.begin, n);
       other.Drain(n);

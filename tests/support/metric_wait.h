@@ -1,0 +1,21 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "support/wait.h"
+
+namespace deputy::test {
+
+// MetricValue is the value of the sample named exactly `sample` (name and labels as exposed,
+// e.g. deputy_bytes_total{direction="upstream"}) in a Prometheus text `body`; nothing if absent.
+std::optional<double> MetricValue(std::string_view body, std::string_view sample);
+
+// WaitForMetricAtLeast polls /metrics on the admin port until `sample` reaches `at_least`;
+// false if the timeout passes first.
+bool WaitForMetricAtLeast(uint16_t admin_port, std::string_view sample, double at_least,
+                          Millis timeout = kDefaultTimeout);
+
+}  // namespace deputy::test
