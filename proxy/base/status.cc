@@ -31,6 +31,7 @@ constexpr std::array<ErrorInfo, static_cast<size_t>(ErrorCode::kInternal) + 1> k
     {"invalid_config", "proxy_configuration_error", 500},
     // RFC 9209 has no type for a client that leaves; never sent, since the client is gone.
     {"client_closed", "http_request_error", 400},
+    {"truncated", "connection_terminated", 502},
     {"internal_error", "proxy_internal_error", 500},
 }};
 

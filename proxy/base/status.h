@@ -35,6 +35,7 @@ enum class ErrorCode : uint8_t {
   kIdleTimeout,
   kInvalidConfig,
   kClientClosed,
+  kTruncated,
   kInternal,
 };
 

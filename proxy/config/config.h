@@ -66,6 +66,8 @@ struct UpstreamConfig {
   uint32_t connect_budget_ms = 15000;
   uint32_t idle_timeout_s = 3600;
   uint32_t buffer_bytes = 65536;  // per direction, before reading from the other side pauses
+  // A TCP end without TLS close_notify ends the stream cleanly instead of resetting the client.
+  bool allow_truncation = false;
 };
 
 struct DnsConfig {

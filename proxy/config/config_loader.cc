@@ -131,6 +131,15 @@ bool ReadUint32(Errors* errors, const Json& value, const std::string& path, uint
   return true;
 }
 
+bool ReadBool(Errors* errors, const Json& value, const std::string& path, bool* out) {
+  if (!value.is_boolean()) {
+    errors->Add(path, "expected true or false, got " + Shown(value));
+    return false;
+  }
+  *out = value.get<bool>();
+  return true;
+}
+
 bool ReadString(Errors* errors, const Json& value, const std::string& path, std::string* out) {
   if (!value.is_string() || value.get_ref<const std::string&>().empty()) {
     errors->Add(path, "expected a non-empty string, got " + Shown(value));
@@ -257,6 +266,9 @@ class Object {
   }
   void Uint32(std::string_view key, uint32_t min, uint32_t max, uint32_t* out) const {
     if (const Json* value = Find(key)) ReadUint32(errors_, *value, PathOf(key), min, max, out);
+  }
+  void Bool(std::string_view key, bool* out) const {
+    if (const Json* value = Find(key)) ReadBool(errors_, *value, PathOf(key), out);
   }
   void Positive(std::string_view key, uint32_t* out) const { Uint32(key, 1, kU32Max, out); }
   void NonNegative(std::string_view key, uint32_t* out) const { Uint32(key, 0, kU32Max, out); }
@@ -423,7 +435,8 @@ void ReadDiscovery(Errors* errors, const Json& json, DiscoveryConfig* out) {
 void ReadUpstream(Errors* errors, const Json& json, UpstreamConfig* out) {
   const Object object(errors, json, "upstream",
                       {"ca_file", "min_tls_version", "connect_timeout_ms", "handshake_timeout_ms",
-                       "max_attempts", "connect_budget_ms", "idle_timeout_s", "buffer_bytes"});
+                       "max_attempts", "connect_budget_ms", "idle_timeout_s", "buffer_bytes",
+                       "allow_truncation"});
   object.String("ca_file", &out->ca_file);
   object.Choice<TlsVersion>("min_tls_version",
                             {{"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}},
@@ -434,6 +447,7 @@ void ReadUpstream(Errors* errors, const Json& json, UpstreamConfig* out) {
   object.Positive("connect_budget_ms", &out->connect_budget_ms);
   object.Positive("idle_timeout_s", &out->idle_timeout_s);
   object.Uint32("buffer_bytes", kMinBufferBytes, kMaxBufferBytes, &out->buffer_bytes);
+  object.Bool("allow_truncation", &out->allow_truncation);
 }
 
 // ReadIpAddress accepts a bare IPv4 or IPv6 literal and returns it in canonical form.

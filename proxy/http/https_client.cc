@@ -49,6 +49,8 @@ void HttpsFetch::OnConnected(Result<TlsConnection> connection) {
     return;
   }
   stream_ = std::move(connection->stream);
+  // Many web servers skip close_notify; a Content-Length or chunked body shows a cut by itself.
+  stream_->SetAllowTruncation(true);
   stream_->SetCallbacks(this);
   parser_ = std::make_unique<ResponseParser>(kMaxResponseHeadBytes, limits_.max_body_bytes);
   Buffer request;

@@ -20,7 +20,8 @@ class StreamCallbacks {
   virtual void OnEndOfStream() = 0;
   // OnWriteDrained: everything written so far has been handed to the kernel.
   virtual void OnWriteDrained() = 0;
-  // OnError: the stream failed (reset, TLS failure); it reads and writes nothing more.
+  // OnError: the stream failed (reset, TLS failure, truncation); it is closed already and reads
+  // and writes nothing more.
   virtual void OnError(const Status& status) = 0;
 };
 
@@ -34,11 +35,18 @@ class ByteStream : public Deferrable {
   virtual void Write(Buffer& data) = 0;
   // BufferedBytes counts bytes accepted by Write but not yet handed to the kernel.
   virtual size_t BufferedBytes() const = 0;
+  // UnacknowledgedBytes counts bytes handed to the kernel that the peer has not acknowledged
+  // yet; a Reset drops them.
+  virtual size_t UnacknowledgedBytes() const = 0;
   // ShutdownWrite ends our sending direction once buffered bytes are out (half-close).
   virtual void ShutdownWrite() = 0;
   virtual void SetReadEnabled(bool enabled) = 0;
   // Close releases the connection at once; no callback runs afterwards.
   virtual void Close() = 0;
+  // Reset is Close as an abort: bytes not yet sent are dropped and the peer sees a TCP reset,
+  // never an end of stream, so a stream that broke cannot read as complete. For TLS no
+  // close_notify is sent.
+  virtual void Reset() = 0;
   virtual bool closed() const = 0;
 };
 

@@ -1,5 +1,9 @@
 #include "net/tcp_stream.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <vector>
 
 #include "base/run_once.h"
@@ -113,6 +117,15 @@ void TcpStream::OnWriteDone(int status) {
   if (callbacks_ != nullptr && handle_) callbacks_->OnWriteDrained();
 }
 
+size_t TcpStream::UnacknowledgedBytes() const {
+  uv_os_fd_t fd;
+  int queued = 0;
+  if (!handle_ || uv_fileno(handle_.base(), &fd) != 0 || ioctl(fd, SIOCOUTQ, &queued) != 0) {
+    return 0;
+  }
+  return static_cast<size_t>(queued);
+}
+
 void TcpStream::ShutdownWrite() {
   if (!handle_ || shutdown_requested_) return;
   shutdown_requested_ = true;
@@ -188,6 +201,20 @@ void TcpStream::Close() {
   pending_.Clear();
   read_buffer_.Clear();
   connect_done_ = nullptr;
+}
+
+void TcpStream::Reset() {
+  if (!handle_) return;
+  // Zero linger makes the close send RST and drop unsent bytes. This is all uv_tcp_close_reset
+  // does on Unix, but it refuses (UV_EINVAL, handle left open) while a shutdown is queued behind
+  // pending writes, exactly when a half-closed stream breaks, and it would close the handle
+  // behind UvHandle's back; so set the option here and close as usual.
+  uv_os_fd_t fd;
+  if (uv_fileno(handle_.base(), &fd) == 0) {
+    struct linger abortive = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
+  }
+  Close();
 }
 
 }  // namespace deputy

@@ -33,9 +33,11 @@ class TcpStream : public ByteStream {
   void SetCallbacks(StreamCallbacks* callbacks) override { callbacks_ = callbacks; }
   void Write(Buffer& data) override;
   size_t BufferedBytes() const override { return pending_.size() + in_flight_bytes_; }
+  size_t UnacknowledgedBytes() const override;
   void ShutdownWrite() override;
   void SetReadEnabled(bool enabled) override;
   void Close() override;
+  void Reset() override;
   bool closed() const override { return !handle_; }
 
  private:

@@ -167,6 +167,7 @@ void Session::OnUpstream(Result<TlsConnection> connection) {
   options.idle_timeout_s = services_.config.upstream.idle_timeout_s;
   options.bytes_upstream = &services_.metrics.BytesUpstream();
   options.bytes_downstream = &services_.metrics.BytesDownstream();
+  connection->stream->SetAllowTruncation(services_.config.upstream.allow_truncation);
   tunnel_ =
       std::make_unique<Tunnel>(services_.loop, std::move(client_), std::move(connection->stream),
                                options, [this](const Status& status) { OnTunnelDone(status); });

@@ -221,9 +221,13 @@ void TlsStream::ReadRecords() {
     int error = SSL_get_error(ssl_.get(), rc);
     if (error == SSL_ERROR_WANT_READ) {
       if (!transport_eof_) return;
-      // The transport ended without close_notify; the application protocol on top decides
-      // whether that truncates anything, as with plain TCP.
+      // The transport ended without close_notify: what came so far has been delivered, but
+      // whether it is all is unknown.
       ERR_clear_error();
+      if (!allow_truncation_) {
+        Fail(Status(ErrorCode::kTruncated, "ended the TCP connection without TLS close_notify"));
+        return;
+      }
     } else if (error != SSL_ERROR_ZERO_RETURN) {
       Fail(DescribeFailure(error, "TLS read"));
       return;
@@ -264,11 +268,20 @@ void TlsStream::Fail(const Status& status) {
   }
 }
 
-void TlsStream::Close() {
+void TlsStream::Close() { Release(false); }
+
+// No close_notify: the peer must not take what it got for the whole stream.
+void TlsStream::Reset() { Release(true); }
+
+void TlsStream::Release(bool abortive) {
   if (closed_) return;
   closed_ = true;
   resume_reading_.Stop();
-  transport_->Close();
+  if (abortive) {
+    transport_->Reset();
+  } else {
+    transport_->Close();
+  }
   ciphertext_in_.Clear();
   ciphertext_out_.Clear();
   plaintext_in_.Clear();

@@ -28,6 +28,12 @@ class TlsStream : public ByteStream, private StreamCallbacks {
   // address for IP SANs). SNI is `verify_name` unless it is an IP literal.
   void Handshake(const std::string& verify_name, HandshakeCallback done);
 
+  // SetAllowTruncation decides what a transport end without close_notify means: by default a
+  // truncation, reported as an error (kTruncated), since an attacker or a failure can cut TCP
+  // but cannot forge close_notify; allowed, an end of stream, for protocols whose own framing
+  // detects a cut (HTTP with a length) or peers known to skip close_notify.
+  void SetAllowTruncation(bool allow) { allow_truncation_ = allow; }
+
   // After a successful handshake: negotiated protocol and cipher, for logs.
   const std::string& version() const { return version_; }
   const std::string& cipher() const { return cipher_; }
@@ -35,9 +41,13 @@ class TlsStream : public ByteStream, private StreamCallbacks {
   void SetCallbacks(StreamCallbacks* callbacks) override { callbacks_ = callbacks; }
   void Write(Buffer& data) override;
   size_t BufferedBytes() const override;
+  size_t UnacknowledgedBytes() const override {
+    return closed_ ? 0 : transport_->UnacknowledgedBytes();
+  }
   void ShutdownWrite() override;
   void SetReadEnabled(bool enabled) override;
   void Close() override;
+  void Reset() override;
   bool closed() const override { return closed_; }
 
  private:
@@ -55,6 +65,8 @@ class TlsStream : public ByteStream, private StreamCallbacks {
   void FlushCiphertext();
   void FinishHandshake(const Status& status);
   void Fail(const Status& status);
+  // Release ends the stream: the transport is reset when `abortive`, else closed.
+  void Release(bool abortive);
   Status DescribeFailure(int ssl_error, const char* during);
 
   static const BIO_METHOD* BufferBioMethod();
@@ -71,6 +83,7 @@ class TlsStream : public ByteStream, private StreamCallbacks {
   Buffer plaintext_in_;
   std::string version_;
   std::string cipher_;
+  bool allow_truncation_ = false;
   bool handshake_complete_ = false;
   bool read_enabled_ = true;
   bool transport_eof_ = false;

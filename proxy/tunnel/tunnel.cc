@@ -1,12 +1,17 @@
 #include "tunnel/tunnel.h"
 
+#include <algorithm>
+
 #include "base/run_once.h"
 
 namespace deputy {
 
 Tunnel::Tunnel(EventLoop& loop, std::unique_ptr<ByteStream> client,
                std::unique_ptr<ByteStream> upstream, TunnelOptions options, DoneCallback done)
-    : options_(options), done_(std::move(done)), idle_timer_(loop, [this] { OnIdleCheck(); }) {
+    : options_(options),
+      done_(std::move(done)),
+      idle_timer_(loop, [this] { OnIdleCheck(); }),
+      flush_timer_(loop, [this] { FlushThenReset(); }) {
   sides_[kClient].stream = std::move(client);
   sides_[kClient].bytes_counter = options.bytes_upstream;
   sides_[kUpstream].stream = std::move(upstream);
@@ -29,20 +34,24 @@ void Tunnel::Start(Buffer& early_data) {
   last_activity_ = std::chrono::steady_clock::now();
   idle_timer_.Start(uint64_t{options_.idle_timeout_s} * 1000);
   if (!early_data.empty()) OnData(kClient, early_data);
-  if (finished_) return;
+  if (ending()) return;
   for (Side& side : sides_) {
     if (!side.paused) side.stream->SetReadEnabled(true);
   }
 }
 
 void Tunnel::OnData(SideIndex from, Buffer& data) {
+  if (ending()) {
+    data.Clear();
+    return;
+  }
   Side& source = sides_[from];
   Side& sink = other(from);
   last_activity_ = std::chrono::steady_clock::now();
   source.bytes_read += data.size();
   if (source.bytes_counter != nullptr) source.bytes_counter->Increment(data.size());
   sink.stream->Write(data);
-  if (finished_) return;
+  if (ending()) return;
   if (sink.stream->BufferedBytes() >= options_.buffer_limit && !source.paused) {
     source.paused = true;
     source.stream->SetReadEnabled(false);
@@ -50,6 +59,10 @@ void Tunnel::OnData(SideIndex from, Buffer& data) {
 }
 
 void Tunnel::OnWriteDrained(SideIndex side) {
+  if (aborting_) {
+    if (side == survivor_) FlushThenReset();
+    return;
+  }
   Side& source = other(side);
   if (source.paused && !source.ended) {
     source.paused = false;
@@ -59,14 +72,50 @@ void Tunnel::OnWriteDrained(SideIndex side) {
 }
 
 void Tunnel::OnEndOfStream(SideIndex from) {
+  if (ending()) return;
   sides_[from].ended = true;
   other(from).stream->ShutdownWrite();
   MaybeFinish();
 }
 
 void Tunnel::OnError(SideIndex side, const Status& status) {
+  if (aborting_) {
+    // The survivor failed while flushing: nothing is left to deliver or reset.
+    Finish(abort_status_);
+    return;
+  }
   const char* who = side == kClient ? "client" : "upstream";
-  Finish(Status(status.code(), std::string(who) + " " + status.message()));
+  Abort(other(side).index, Status(status.code(), std::string(who) + " " + status.message()));
+}
+
+void Tunnel::Abort(SideIndex survivor, Status status) {
+  if (ending()) return;
+  aborting_ = true;
+  survivor_ = survivor;
+  abort_status_ = std::move(status);
+  idle_timer_.Stop();
+  // Bytes read before the failure are still delivered; nothing more is read.
+  sides_[survivor].stream->SetReadEnabled(false);
+  flush_deadline_ =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kFlushBeforeResetMs);
+  FlushThenReset();
+}
+
+void Tunnel::FlushThenReset() {
+  if (finished_) return;
+  ByteStream& stream = *sides_[survivor_].stream;
+  // A reset drops what the kernel still holds, so wait until the peer has acknowledged it all.
+  bool delivered =
+      stream.closed() || (stream.BufferedBytes() == 0 && stream.UnacknowledgedBytes() == 0);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      flush_deadline_ - std::chrono::steady_clock::now());
+  if (delivered || left.count() <= 0) {
+    stream.Reset();
+    Finish(abort_status_);
+    return;
+  }
+  // Acknowledgements raise no event; look again shortly (a drained write also looks).
+  flush_timer_.Start(std::min<uint64_t>(kFlushPollMs, static_cast<uint64_t>(left.count())));
 }
 
 void Tunnel::OnIdleCheck() {
@@ -82,6 +131,7 @@ void Tunnel::OnIdleCheck() {
 }
 
 void Tunnel::MaybeFinish() {
+  if (ending()) return;
   for (Side& side : sides_) {
     if (!side.ended || side.stream->BufferedBytes() != 0) return;
   }
@@ -92,6 +142,7 @@ void Tunnel::Finish(const Status& status) {
   if (finished_) return;
   finished_ = true;
   idle_timer_.Stop();
+  flush_timer_.Stop();
   for (Side& side : sides_) side.stream->Close();
   RunOnce(done_, status);
 }

@@ -26,10 +26,18 @@ struct TunnelOptions {
 // `buffer_limit` bytes queued toward the slower side and stops reading the faster side until
 // the queue drains; an end of stream on one side becomes a write shutdown on the other while
 // the opposite direction keeps flowing. It finishes when both directions have ended and
-// drained, on any error, or after idle_timeout_s without traffic.
+// drained, or after idle_timeout_s without traffic (both sides closed), or when one side fails
+// (reset, TLS error, truncation): then the other side gets what is already queued for it, for
+// at most kFlushBeforeResetMs, and is reset, so its peer sees the break as a break, never as a
+// clean end.
 class Tunnel {
  public:
   using DoneCallback = std::function<void(const Status&)>;
+
+  // After a failure, how long the other side's queued bytes get to reach its peer, and how
+  // often that is checked.
+  static constexpr uint64_t kFlushBeforeResetMs = 1000;
+  static constexpr uint64_t kFlushPollMs = 5;
 
   Tunnel(EventLoop& loop, std::unique_ptr<ByteStream> client, std::unique_ptr<ByteStream> upstream,
          TunnelOptions options, DoneCallback done);
@@ -71,14 +79,25 @@ class Tunnel {
   void OnError(SideIndex side, const Status& status);
   void OnIdleCheck();
   void MaybeFinish();
+  // Abort starts the end after a failure of the side opposite `survivor`.
+  void Abort(SideIndex survivor, Status status);
+  // FlushThenReset resets the survivor once its peer has everything queued for it, or at the
+  // flush deadline, and finishes.
+  void FlushThenReset();
   void Finish(const Status& status);
+  bool ending() const { return finished_ || aborting_; }
 
   Side sides_[2];
   TunnelOptions options_;
   DoneCallback done_;
   Timer idle_timer_;
+  Timer flush_timer_;
   std::chrono::steady_clock::time_point last_activity_;
   bool finished_ = false;
+  bool aborting_ = false;  // one side failed; the other flushes, then is reset
+  SideIndex survivor_ = kClient;
+  std::chrono::steady_clock::time_point flush_deadline_;
+  Status abort_status_;
 };
 
 }  // namespace deputy

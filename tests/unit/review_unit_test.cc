@@ -73,9 +73,14 @@ class MemoryTransport : public ByteStream {
   void SetCallbacks(StreamCallbacks* callbacks) override { callbacks_ = callbacks; }
   void Write(Buffer& data) override { written.MoveFrom(data); }
   size_t BufferedBytes() const override { return 0; }
+  size_t UnacknowledgedBytes() const override { return 0; }
   void ShutdownWrite() override { write_shut_down = true; }
   void SetReadEnabled(bool enabled) override { reading = enabled; }
   void Close() override { closed_ = true; }
+  void Reset() override {
+    reset = true;
+    closed_ = true;
+  }
   bool closed() const override { return closed_; }
 
   // Deliver hands `data` to the stream on top, as a socket read would.
@@ -89,6 +94,7 @@ class MemoryTransport : public ByteStream {
   Buffer written;
   bool reading = false;
   bool write_shut_down = false;
+  bool reset = false;
 
  private:
   StreamCallbacks* callbacks_ = nullptr;
@@ -289,8 +295,25 @@ TEST_F(ReviewTlsStreamTest, ShutdownWriteSendsCloseNotifyThenEndsTheTransport) {
   EXPECT_TRUE(transport_->written.empty());
 }
 
-// A transport that ends without close_notify is an end of stream, not an error (as with TCP).
-TEST_F(ReviewTlsStreamTest, TransportEndWithoutCloseNotifyIsAnEndOfStream) {
+// A transport that ends without close_notify may have cut the stream: the bytes that came are
+// delivered, then the end is an error, not an end of stream.
+TEST_F(ReviewTlsStreamTest, TransportEndWithoutCloseNotifyIsATruncation) {
+  stream_->SetReadEnabled(true);
+  ASSERT_GT(SSL_write(server_.get(), "abc", 3), 0);
+  Buffer in = FromServer();
+  transport_->Deliver(in);
+  transport_->DeliverEnd();
+  ASSERT_TRUE(RunUntil([&] { return recorder_.ends > 0 || !recorder_.errors.empty(); }));
+  EXPECT_EQ(recorder_.received, "abc");
+  EXPECT_EQ(recorder_.ends, 0);
+  ASSERT_EQ(recorder_.errors.size(), 1u);
+  EXPECT_EQ(recorder_.errors[0].code(), ErrorCode::kTruncated);
+  EXPECT_TRUE(transport_->closed());
+}
+
+// Where truncation is allowed, the transport's end is an end of stream, as with plain TCP.
+TEST_F(ReviewTlsStreamTest, TransportEndWithoutCloseNotifyIsAnEndOfStreamWhenAllowed) {
+  stream_->SetAllowTruncation(true);
   stream_->SetReadEnabled(true);
   ASSERT_GT(SSL_write(server_.get(), "abc", 3), 0);
   Buffer in = FromServer();
@@ -300,6 +323,24 @@ TEST_F(ReviewTlsStreamTest, TransportEndWithoutCloseNotifyIsAnEndOfStream) {
   EXPECT_EQ(recorder_.received, "abc");
   EXPECT_EQ(recorder_.ends, 1);
   EXPECT_TRUE(recorder_.errors.empty());
+}
+
+// Reset aborts: the transport is reset and the server never reads a close_notify.
+TEST_F(ReviewTlsStreamTest, ResetResetsTheTransportWithoutCloseNotify) {
+  stream_->SetReadEnabled(true);
+  Buffer out;
+  out.Append("partial");
+  stream_->Write(out);
+  EXPECT_EQ(ServerRead(), "partial");
+  stream_->Reset();
+  EXPECT_TRUE(stream_->closed());
+  EXPECT_TRUE(transport_->reset);
+  EXPECT_FALSE(transport_->write_shut_down);
+  EXPECT_TRUE(transport_->written.empty());
+  Buffer more;
+  more.Append("late");
+  stream_->Write(more);
+  EXPECT_TRUE(transport_->written.empty());
 }
 
 // Records that arrive while the reader is paused wait, and come out when it resumes.

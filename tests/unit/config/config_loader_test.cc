@@ -385,6 +385,16 @@ TEST(ConfigLoaderTest, ConnectLimitsArePositiveIntegers) {
               StartsWith("upstream.connect_budget_ms: "));
 }
 
+TEST(ConfigLoaderTest, AllowTruncationIsABooleanThatDefaultsToFalse) {
+  EXPECT_FALSE(MustParse(Base()).upstream.allow_truncation);
+  EXPECT_TRUE(MustParse(With("/upstream/allow_truncation", true)).upstream.allow_truncation);
+  EXPECT_FALSE(MustParse(With("/upstream/allow_truncation", false)).upstream.allow_truncation);
+  EXPECT_EQ(RejectionOf(With("/upstream/allow_truncation", "true")),
+            R"(upstream.allow_truncation: expected true or false, got "true")");
+  EXPECT_EQ(RejectionOf(With("/upstream/allow_truncation", 1)),
+            "upstream.allow_truncation: expected true or false, got 1");
+}
+
 TEST(ConfigLoaderTest, CaFileMustBeANonEmptyString) {
   EXPECT_EQ(RejectionOf(With("/discovery/ca_file", "")),
             R"(discovery.ca_file: expected a non-empty string, got "")");
