@@ -86,7 +86,9 @@ int RunResolve(const Config& config, const std::string& domain_arg,
         std::cout << "document:\n" << TerminalSafe(fetched->response.body.substr(0, 4096)) << "\n";
       }
       std::vector<std::string> skipped;
-      auto delegation = InterpretResponse(*fetched, config.discovery, &skipped);
+      auto delegation = InterpretResponse(
+          *fetched, config.discovery,
+          [&resolver](const std::string& host) { return resolver.HasStaticHost(host); }, &skipped);
       for (const std::string& reason : skipped) std::cout << "skipped " << reason << "\n";
       if (!delegation.ok()) {
         std::cout << "lookup failed: " << delegation.status().ToString() << "\n";

@@ -143,8 +143,9 @@ Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
   int status = result->response.status;
   metrics_.Fetches(status >= 100 && status <= 599 ? std::to_string(status) : "invalid").Increment();
   std::vector<std::string> skipped;
-  Result<std::shared_ptr<const Delegation>> delegation =
-      InterpretResponse(*result, config_, &skipped);
+  Result<std::shared_ptr<const Delegation>> delegation = InterpretResponse(
+      *result, config_, [this](const std::string& host) { return resolver_.HasStaticHost(host); },
+      &skipped);
   for (const std::string& reason : skipped) {
     spdlog::warn("delegation document {}: skipped {}", result->final_url, reason);
   }

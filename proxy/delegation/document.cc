@@ -102,7 +102,7 @@ Result<uint16_t> ReadInteger(const Json& object, const std::string& name, uint16
   return static_cast<uint16_t>(value.get<uint64_t>());
 }
 
-Result<std::string> ReadHost(const Json& entry) {
+Result<std::string> ReadHost(const Json& entry, const StaticHostCheck& is_static_host) {
   if (!entry.contains("host")) return BadDocument("host is missing");
   const Json& value = entry.at("host");
   if (!value.is_string()) return BadDocument("host " + Render(value) + " is not a string");
@@ -115,14 +115,18 @@ Result<std::string> ReadHost(const Json& entry) {
   }
   Result<std::string> name = NormalizeDomain(host);
   if (!name.ok()) return BadDocument("host " + name.status().message());
+  if (name->find('.') == std::string::npos && !is_static_host(*name)) {
+    return BadDocument("host " + QuoteUntrusted(*name) +
+                       " is a single label, accepted only when dns.hosts names it");
+  }
   return std::move(name).value();
 }
 
-Result<Target> ReadEntry(const Json& entry) {
+Result<Target> ReadEntry(const Json& entry, const StaticHostCheck& is_static_host) {
   if (!entry.is_object()) return BadDocument("not an object but " + Render(entry));
   Target target;
 
-  Result<std::string> host = ReadHost(entry);
+  Result<std::string> host = ReadHost(entry, is_static_host);
   if (!host.ok()) return host.status();
   target.host = std::move(host).value();
 
@@ -187,7 +191,8 @@ class RepeatedKeyEntries {
   std::set<size_t> entries_;
 };
 
-Result<Document> ParseArray(const Json& array, const RepeatedKeyEntries& repeated) {
+Result<Document> ParseArray(const Json& array, const RepeatedKeyEntries& repeated,
+                            const StaticHostCheck& is_static_host) {
   if (!array.is_array()) return BadDocument("document is not a JSON array");
   if (array.size() > kMaxDocumentEntries) {
     return BadDocument("document has " + std::to_string(array.size()) + " entries; at most " +
@@ -197,7 +202,7 @@ Result<Document> ParseArray(const Json& array, const RepeatedKeyEntries& repeate
   for (size_t i = 0; i < array.size(); ++i) {
     Result<Target> target = repeated.Contains(i)
                                 ? BadDocument("repeats a key, so its meaning is ambiguous")
-                                : ReadEntry(array[i]);
+                                : ReadEntry(array[i], is_static_host);
     if (target.ok()) {
       document.targets.push_back(std::move(target).value());
     } else {
@@ -242,7 +247,7 @@ Target PickWeighted(std::vector<Target>& group, std::mt19937_64& rng) {
 
 }  // namespace
 
-Result<Document> ParseDocument(std::string_view body) {
+Result<Document> ParseDocument(std::string_view body, const StaticHostCheck& is_static_host) {
   if (MaxDepth(body, kMaxDocumentDepth) > kMaxDocumentDepth) {
     return BadDocument("document nests deeper than " + std::to_string(kMaxDocumentDepth) +
                        " levels");
@@ -254,7 +259,7 @@ Result<Document> ParseDocument(std::string_view body) {
                                   repeated.Observe(event, parsed);
                                   return true;
                                 });
-    return ParseArray(document, repeated);
+    return ParseArray(document, repeated, is_static_host);
   } catch (const Json::exception& e) {
     return BadDocument("document is not valid JSON: " + ShortReason(e));
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -30,11 +31,17 @@ struct Document {
 inline constexpr size_t kMaxDocumentEntries = 64;
 inline constexpr size_t kMaxDocumentDepth = 32;
 
+// StaticHostCheck reports whether the operator configured `host` (lower-case) in dns.hosts.
+using StaticHostCheck = std::function<bool(const std::string& host)>;
+
 // ParseDocument validates a delegation document body (docs/delegation.md has the rules).
 // Invalid entries are skipped with a reason; errors (all kBadDocument) are: not JSON, not an
 // array, nesting deeper than kMaxDocumentDepth, more than kMaxDocumentEntries entries, or a
-// non-empty array without a single valid entry. `[]` is valid and yields no targets.
-Result<Document> ParseDocument(std::string_view body);
+// non-empty array without a single valid entry. `[]` is valid and yields no targets. A host
+// that is a single DNS label ("localhost", "redis") is only a target when `is_static_host`
+// says the operator named it: otherwise a document could aim deputy at the resolver's search
+// domains or at a machine's own services.
+Result<Document> ParseDocument(std::string_view body, const StaticHostCheck& is_static_host);
 
 // OrderTargets returns `targets` in the order to try them, per RFC 2782: ascending priority,
 // and within one priority a weighted random order. The same input and rng state give the same

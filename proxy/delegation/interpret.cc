@@ -6,6 +6,7 @@ namespace deputy {
 
 Result<std::shared_ptr<const Delegation>> InterpretResponse(const FetchResult& fetched,
                                                             const DiscoveryConfig& config,
+                                                            const StaticHostCheck& is_static_host,
                                                             std::vector<std::string>* skipped) {
   const HttpResponse& response = fetched.response;
   auto delegation = std::make_shared<Delegation>();
@@ -20,7 +21,7 @@ Result<std::shared_ptr<const Delegation>> InterpretResponse(const FetchResult& f
     return Status(ErrorCode::kLookupStatus,
                   fetched.final_url + " answered HTTP " + std::to_string(response.status));
   }
-  Result<Document> document = ParseDocument(response.body);
+  Result<Document> document = ParseDocument(response.body, is_static_host);
   if (!document.ok()) {
     return Status(document.status().code(), fetched.final_url + ": " + document.status().message());
   }

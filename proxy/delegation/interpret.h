@@ -26,9 +26,11 @@ struct Delegation {
 };
 
 // InterpretResponse turns a fetched well-known response into a Delegation, or the error that
-// makes the lookup fail. `skipped` receives the reason for each invalid entry.
+// makes the lookup fail. `is_static_host` names the hosts of dns.hosts (see ParseDocument).
+// `skipped` receives the reason for each invalid entry.
 Result<std::shared_ptr<const Delegation>> InterpretResponse(const FetchResult& fetched,
                                                             const DiscoveryConfig& config,
+                                                            const StaticHostCheck& is_static_host,
                                                             std::vector<std::string>* skipped);
 
 }  // namespace deputy

@@ -1,8 +1,11 @@
 #include "delegation/names.h"
 
 #include <arpa/inet.h>
+#include <idn2.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 
 namespace deputy {
 
@@ -30,6 +33,37 @@ std::string CheckLabel(std::string_view label) {
     if (!IsAsciiLetter(c) && !IsAsciiDigit(c) && c != '-') {
       return "only letters, digits, hyphens and dots are allowed";
     }
+  }
+  return "";
+}
+
+// IdnString owns a string libidn2 allocated.
+struct IdnFree {
+  void operator()(void* p) const { idn2_free(p); }
+};
+using IdnString = std::unique_ptr<char, IdnFree>;
+
+// CheckALabel returns an empty string when `label` (lower case, starting "xn--") is an
+// IDNA2008 A-label (RFC 5891 section 5.3-5.5): valid punycode whose Unicode form IDNA2008
+// allows and encodes back to exactly `label`. A label failing this is not a name any
+// registry could have issued, nor one a certificate could validly carry.
+std::string CheckALabel(const std::string& label) {
+  char* unicode = nullptr;
+  int rc = idn2_to_unicode_8z8z(label.c_str(), &unicode, 0);
+  const IdnString owned_unicode(unicode);
+  if (rc != IDN2_OK) {
+    return "label " + QuoteUntrusted(label) + " is not valid punycode (" + idn2_strerror(rc) + ")";
+  }
+  // IDN2_NO_TR46: IDNA2008 itself, without the UTS 46 mappings browsers add on top.
+  uint8_t* ascii = nullptr;
+  rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(unicode), &ascii, IDN2_NO_TR46);
+  const IdnString owned_ascii(reinterpret_cast<char*>(ascii));
+  if (rc != IDN2_OK) {
+    return "label " + QuoteUntrusted(label) + " is not an IDNA2008 A-label (" + idn2_strerror(rc) +
+           ")";
+  }
+  if (label != reinterpret_cast<const char*>(ascii)) {
+    return "label " + QuoteUntrusted(label) + " is not the canonical encoding of its name";
   }
   return "";
 }
@@ -90,23 +124,28 @@ Result<std::string> NormalizeDomain(std::string_view domain) {
   if (name.empty()) return Invalid(domain, "empty name");
   if (name.size() > kMaxDomainLength) return Invalid(domain, "longer than 253 characters");
 
+  std::string out(name);
+  std::transform(out.begin(), out.end(), out.begin(), ToLowerAscii);
+
   std::string_view last_label;
   size_t start = 0;
   while (true) {
-    const size_t dot = name.find('.', start);
-    const std::string_view label =
-        name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    const size_t dot = out.find('.', start);
+    const std::string_view label = std::string_view(out).substr(
+        start, dot == std::string::npos ? std::string_view::npos : dot - start);
     if (const std::string why = CheckLabel(label); !why.empty()) return Invalid(domain, why);
+    if (label.starts_with("xn--")) {
+      if (const std::string why = CheckALabel(std::string(label)); !why.empty()) {
+        return Invalid(domain, why);
+      }
+    }
     last_label = label;
-    if (dot == std::string_view::npos) break;
+    if (dot == std::string::npos) break;
     start = dot + 1;
   }
   if (std::all_of(last_label.begin(), last_label.end(), IsAsciiDigit)) {
     return Invalid(domain, "the last label is all digits");
   }
-
-  std::string out(name);
-  std::transform(out.begin(), out.end(), out.begin(), ToLowerAscii);
   return out;
 }
 

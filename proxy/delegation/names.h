@@ -17,8 +17,10 @@ std::string NormalizeServiceName(std::string_view name);
 // NormalizeDomain checks that `domain` is a DNS name and returns it in lower case without its
 // trailing dot. Rules: at most 253 characters (after dropping one trailing dot); labels of 1-63
 // letters, digits and hyphens with no hyphen at either end; the last label not all digits (so
-// "1.2.3.4" and "42" are not names). A single label such as "localhost" is allowed. IP literals
-// are rejected with a message saying so. Errors are kBadRequest and quote the input.
+// "1.2.3.4" and "42" are not names); a label starting "xn--" (any case) must be an IDNA2008
+// A-label, i.e. valid punycode that decodes to a permitted Unicode label and encodes back to
+// itself. A single label such as "localhost" is allowed. IP literals are rejected with a message
+// saying so. Errors are kBadRequest and quote the input.
 Result<std::string> NormalizeDomain(std::string_view domain);
 
 // IsIpLiteral reports whether `host` is an IPv4 dotted quad or an IPv6 address, the latter with

@@ -33,6 +33,9 @@ class DnsResolver {
   // loop, never inside Resolve itself.
   std::unique_ptr<DnsQuery> Resolve(const std::string& host, uint16_t port, Callback done);
 
+  // HasStaticHost reports whether `host` (lower-case) is one of the configured static hosts.
+  bool HasStaticHost(const std::string& host) const { return static_hosts_.contains(host); }
+
  private:
   EventLoop& loop_;
   std::map<std::string, std::vector<std::string>> static_hosts_;

@@ -73,7 +73,10 @@ void TlsStream::Handshake(const std::string& verify_name, HandshakeCallback done
   SSL_set0_wbio(ssl_.get(), bio);
 
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl_.get());
-  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  // RFC 9525: subjectAltName only, no common-name fallback. BoringSSL refuses partial wildcards
+  // whatever the flags (its NO_PARTIAL_WILDCARDS is 0).
+  X509_VERIFY_PARAM_set_hostflags(
+      param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   bool is_ip = ParseIpLiteral(verify_name, 0).has_value();
   int name_ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, verify_name.c_str())
                       : X509_VERIFY_PARAM_set1_host(param, verify_name.data(), verify_name.size());

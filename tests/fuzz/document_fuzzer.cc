@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <random>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -20,6 +21,9 @@ namespace {
 constexpr size_t kMaxReasonLength = 512;
 // An error quotes at most a few reasons.
 constexpr size_t kMaxErrorLength = 4096;
+
+// The static hosts an operator configured (dns.hosts): the only single-label targets allowed.
+bool IsConfiguredHost(const std::string& host) { return host == "localhost" || host == "redis"; }
 
 auto Key(const Target& t) { return std::tie(t.host, t.port, t.domain, t.priority, t.weight); }
 
@@ -43,6 +47,10 @@ void CheckTarget(const Target& target) {
   DEPUTY_FUZZ_CHECK(target.host.front() != '[');
   DEPUTY_FUZZ_CHECK(std::none_of(target.host.begin(), target.host.end(),
                                  [](char c) { return c >= 'A' && c <= 'Z'; }));
+  // A single-label name is a target only when the operator configured it.
+  if (!IsIpLiteral(target.host) && target.host.find('.') == std::string::npos) {
+    DEPUTY_FUZZ_CHECK(IsConfiguredHost(target.host));
+  }
   // domain is what a certificate is verified against: a normalized DNS name, or the host itself
   // when that is an IP literal and the entry named no domain.
   if (IsIpLiteral(target.domain)) {
@@ -57,7 +65,7 @@ void CheckTarget(const Target& target) {
 
 DEPUTY_FUZZER(document) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  Result<Document> document = ParseDocument(body);
+  Result<Document> document = ParseDocument(body, IsConfiguredHost);
   if (!document.ok()) {
     DEPUTY_FUZZ_CHECK(document.status().code() == ErrorCode::kBadDocument);
     // The error goes into logs and a Proxy-Status header: hostile bytes must not forge either.

@@ -55,6 +55,13 @@ INSTANTIATE_TEST_SUITE_P(
                       BadUpstreamCase{"partial_wildcard",
                                       [](const TestCa& ca, const TestCa&) {
                                         return ca.Issue(CertOptions{{"xm*.example.com"}});
+                                      }},
+                      // RFC 9525 section 6.3: no fallback to the subject common name.
+                      BadUpstreamCase{"common_name_without_subject_alt_name",
+                                      [](const TestCa& ca, const TestCa&) {
+                                        CertOptions options;
+                                        options.common_name = "xmpp.example.com";
+                                        return ca.Issue(options);
                                       }}),
     [](const auto& info) { return info.param.name; });
 

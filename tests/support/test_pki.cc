@@ -119,6 +119,7 @@ std::string KeyToPem(EVP_PKEY* key) {
 }
 
 std::string LeafCommonName(const CertOptions& options) {
+  if (!options.common_name.empty()) return options.common_name;
   if (!options.dns_names.empty()) return options.dns_names.front();
   if (!options.ip_addresses.empty()) return options.ip_addresses.front();
   return "deputy test certificate";

@@ -19,6 +19,9 @@ struct CertOptions {
   bool expired = false;                   // valid from now-2d to now-1d
   bool not_yet_valid = false;             // valid from now+1d to now+2d
   bool is_ca = false;  // basicConstraints CA:TRUE, keyCertSign instead of serverAuth
+  // Subject common name; empty means the first name above. With no names at all the
+  // certificate has no subjectAltName, so only this common name could match.
+  std::string common_name;
 };
 
 // KeyPair is a certificate (or a chain, leaf first) and its private key, both PEM.

@@ -32,7 +32,8 @@ DiscoveryConfig Discovery() {
 }
 
 int64_t TtlOf(const FetchResult& fetched) {
-  auto delegation = InterpretResponse(fetched, Discovery(), nullptr);
+  auto delegation = InterpretResponse(
+      fetched, Discovery(), [](const std::string&) { return false; }, nullptr);
   EXPECT_TRUE(delegation.ok()) << delegation.status().message();
   return delegation.ok() ? (*delegation)->ttl_s : -1;
 }
@@ -104,7 +105,8 @@ TEST(Review2ServiceNameTest, ConfigServicesDifferingOnlyInCaseAreRejected) {
 // can verify an IP SAN. deputy instead skips such an entry, so a document made only of them is
 // a bad_document (502).
 TEST(Review2DocumentTest, IpLiteralHostWithoutDomainDefaultsToTheHost) {
-  Result<Document> document = ParseDocument(R"([{"host": "192.0.2.1", "port": 5223}])");
+  Result<Document> document = ParseDocument(R"([{"host": "192.0.2.1", "port": 5223}])",
+                                            [](const std::string&) { return false; });
   ASSERT_TRUE(document.ok()) << document.status().message();
   ASSERT_EQ(document->targets.size(), 1u);
   EXPECT_EQ(document->targets[0].domain, "192.0.2.1");

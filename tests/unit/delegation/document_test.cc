@@ -3,20 +3,26 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 namespace deputy {
 namespace {
 
+// Parse reads `body` for an operator who configured no static hosts.
+Result<Document> Parse(std::string_view body) {
+  return ParseDocument(body, [](const std::string&) { return false; });
+}
+
 // Skipped returns the single skip reason of a document with one valid and one invalid entry.
 std::string SkipReason(const std::string& bad_entry) {
-  Result<Document> doc = ParseDocument("[{\"host\":\"ok.example\",\"port\":1}," + bad_entry + "]");
+  Result<Document> doc = Parse("[{\"host\":\"ok.example\",\"port\":1}," + bad_entry + "]");
   if (!doc.ok()) return "error: " + doc.status().message();
   if (doc->skipped.size() != 1) return "skipped " + std::to_string(doc->skipped.size());
   return doc->skipped[0];
 }
 
 TEST(ParseDocumentTest, ReadsAllMembers) {
-  Result<Document> doc = ParseDocument(R"([
+  Result<Document> doc = Parse(R"([
     {"host": "XMPP.Example.com.", "port": 5223, "domain": "Example.COM", "priority": 10,
      "weight": 65535, "future": {"x": [1, 2]}},
     {"host": "backup.example.com", "port": 65535}
@@ -38,7 +44,7 @@ TEST(ParseDocumentTest, ReadsAllMembers) {
 }
 
 TEST(ParseDocumentTest, IpLiteralHostDefaultsDomainToTheAddress) {
-  Result<Document> doc = ParseDocument(R"([
+  Result<Document> doc = Parse(R"([
     {"host": "192.0.2.1", "port": 5223, "domain": "example.com"},
     {"host": "[2001:DB8::1]", "port": 5223, "domain": "example.com"},
     {"host": "192.0.2.2", "port": 5223}
@@ -52,7 +58,7 @@ TEST(ParseDocumentTest, IpLiteralHostDefaultsDomainToTheAddress) {
 }
 
 TEST(ParseDocumentTest, EmptyArrayIsValidAndEmpty) {
-  Result<Document> doc = ParseDocument(" [ ] ");
+  Result<Document> doc = Parse(" [ ] ");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   EXPECT_TRUE(doc->targets.empty());
   EXPECT_TRUE(doc->skipped.empty());
@@ -62,7 +68,7 @@ TEST(ParseDocumentTest, RejectsNonJson) {
   for (const char* body : {"", "not json", "[", "[{\"host\":\"a.b\",\"port\":1}", "[1,]",
                            "[{\"host\":\"a.b\",\"port\":1}] trailing", "[NaN]", "[Infinity]",
                            "[-Infinity]", "[1e400]", "[\"\xff\"]", "[/* c */]"}) {
-    Result<Document> doc = ParseDocument(body);
+    Result<Document> doc = Parse(body);
     ASSERT_FALSE(doc.ok()) << body;
     EXPECT_EQ(doc.status().code(), ErrorCode::kBadDocument);
     EXPECT_EQ(doc.status().message().rfind("document is not valid JSON: ", 0), 0u)
@@ -75,7 +81,7 @@ TEST(ParseDocumentTest, RejectsNonJson) {
 TEST(ParseDocumentTest, RejectsNonArray) {
   for (const char* body :
        {"{}", R"({"host":"a.example","port":1})", "\"[]\"", "42", "null", "true"}) {
-    Result<Document> doc = ParseDocument(body);
+    Result<Document> doc = Parse(body);
     ASSERT_FALSE(doc.ok()) << body;
     EXPECT_EQ(doc.status().code(), ErrorCode::kBadDocument);
     EXPECT_EQ(doc.status().message(), "document is not a JSON array");
@@ -131,6 +137,49 @@ TEST(ParseDocumentTest, SkipsInvalidHostsAndDomains) {
             "entry 1: not an object but (an array)");
 }
 
+TEST(ParseDocumentTest, SkipsHostsAndDomainsWithInvalidALabels) {
+  EXPECT_EQ(SkipReason(R"({"host":"xn--zz-ozz.example","port":1})"),
+            "entry 1: host \"xn--zz-ozz.example\" is not a valid domain name: label "
+            "\"xn--zz-ozz\" is not an IDNA2008 A-label (string contains a disallowed character)");
+  EXPECT_EQ(SkipReason(R"({"host":"a.example","port":1,"domain":"xn--ab-c.example"})"),
+            "entry 1: domain \"xn--ab-c.example\" is not a valid domain name: label "
+            "\"xn--ab-c\" is not valid punycode (string contains invalid punycode data)");
+  Result<Document> doc =
+      Parse(R"([{"host": "XN--BCHER-KVA.example", "port": 1, "domain": "Xn--Mnchen-3ya.de"}])");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  ASSERT_EQ(doc->targets.size(), 1u);
+  EXPECT_EQ(doc->targets[0].host, "xn--bcher-kva.example");
+  EXPECT_EQ(doc->targets[0].domain, "xn--mnchen-3ya.de");
+}
+
+TEST(ParseDocumentTest, SingleLabelHostIsATargetOnlyWhenDnsHostsNamesIt) {
+  const std::string body = R"([
+    {"host": "Redis", "port": 6379},
+    {"host": "localhost.", "port": 6379},
+    {"host": "a.example", "port": 1, "domain": "intranet"}
+  ])";
+  Result<Document> doc =
+      ParseDocument(body, [](const std::string& host) { return host == "redis"; });
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  ASSERT_EQ(doc->targets.size(), 2u);
+  EXPECT_EQ(doc->targets[0].host, "redis");
+  EXPECT_EQ(doc->targets[0].domain, "redis");
+  EXPECT_EQ(doc->targets[1].host, "a.example");
+  EXPECT_EQ(doc->targets[1].domain, "intranet") << "only where to connect is restricted";
+  ASSERT_EQ(doc->skipped.size(), 1u);
+  EXPECT_EQ(doc->skipped[0],
+            "entry 1: host \"localhost\" is a single label, accepted only when dns.hosts "
+            "names it");
+
+  Result<Document> none = Parse(body);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  ASSERT_EQ(none->targets.size(), 1u);
+  EXPECT_EQ(none->targets[0].host, "a.example");
+  ASSERT_EQ(none->skipped.size(), 2u);
+  EXPECT_EQ(none->skipped[0],
+            "entry 0: host \"redis\" is a single label, accepted only when dns.hosts names it");
+}
+
 TEST(ParseDocumentTest, SkipsInvalidPriorityAndWeight) {
   EXPECT_EQ(SkipReason(R"({"host":"a.example","port":1,"priority":65536})"),
             "entry 1: priority 65536 is outside 0-65535");
@@ -143,7 +192,7 @@ TEST(ParseDocumentTest, SkipsInvalidPriorityAndWeight) {
 }
 
 TEST(ParseDocumentTest, NoValidEntryIsAnErrorListingReasons) {
-  Result<Document> doc = ParseDocument(R"([
+  Result<Document> doc = Parse(R"([
     {"host": "a.example", "port": 0}, {"host": "a.example", "port": 70000},
     {"port": 1}, 5, "x"
   ])");
@@ -163,15 +212,15 @@ TEST(ParseDocumentTest, EntryCap) {
     }
     return body + "]";
   };
-  Result<Document> at_cap = ParseDocument(body_with(kMaxDocumentEntries));
+  Result<Document> at_cap = Parse(body_with(kMaxDocumentEntries));
   ASSERT_TRUE(at_cap.ok()) << at_cap.status().ToString();
   EXPECT_EQ(at_cap->targets.size(), kMaxDocumentEntries);
 
-  Result<Document> over = ParseDocument(body_with(kMaxDocumentEntries + 1));
+  Result<Document> over = Parse(body_with(kMaxDocumentEntries + 1));
   ASSERT_FALSE(over.ok());
   EXPECT_EQ(over.status().message(), "document has 65 entries; at most 64 are allowed");
 
-  Result<Document> many = ParseDocument(body_with(1000));
+  Result<Document> many = Parse(body_with(1000));
   ASSERT_FALSE(many.ok());
   EXPECT_EQ(many.status().code(), ErrorCode::kBadDocument);
   EXPECT_EQ(many.status().message(), "document has 1000 entries; at most 64 are allowed");
@@ -179,37 +228,34 @@ TEST(ParseDocumentTest, EntryCap) {
 
 TEST(ParseDocumentTest, DepthLimitRunsBeforeParsing) {
   const std::string deep(100000, '[');
-  Result<Document> doc = ParseDocument(deep);
+  Result<Document> doc = Parse(deep);
   ASSERT_FALSE(doc.ok());
   EXPECT_EQ(doc.status().code(), ErrorCode::kBadDocument);
   EXPECT_EQ(doc.status().message(), "document nests deeper than 32 levels");
 
   const std::string balanced = std::string(100000, '[') + std::string(100000, ']');
-  EXPECT_EQ(ParseDocument(balanced).status().message(), "document nests deeper than 32 levels");
+  EXPECT_EQ(Parse(balanced).status().message(), "document nests deeper than 32 levels");
 
   std::string objects;
   for (int i = 0; i < 50000; ++i) objects += "{\"a\":";
-  EXPECT_EQ(ParseDocument("[" + objects).status().message(),
-            "document nests deeper than 32 levels");
+  EXPECT_EQ(Parse("[" + objects).status().message(), "document nests deeper than 32 levels");
 }
 
 TEST(ParseDocumentTest, DepthLimitBoundary) {
   // The array, the entry and 30 nested arrays in an unknown member: 32 levels.
   const std::string nest30 = std::string(30, '[') + std::string(30, ']');
-  Result<Document> at_limit =
-      ParseDocument(R"([{"host":"a.example","port":1,"x":)" + nest30 + "}]");
+  Result<Document> at_limit = Parse(R"([{"host":"a.example","port":1,"x":)" + nest30 + "}]");
   ASSERT_TRUE(at_limit.ok()) << at_limit.status().ToString();
   EXPECT_EQ(at_limit->targets.size(), 1u);
 
   const std::string nest31 = std::string(31, '[') + std::string(31, ']');
-  Result<Document> over = ParseDocument(R"([{"host":"a.example","port":1,"x":)" + nest31 + "}]");
+  Result<Document> over = Parse(R"([{"host":"a.example","port":1,"x":)" + nest31 + "}]");
   EXPECT_EQ(over.status().message(), "document nests deeper than 32 levels");
 }
 
 TEST(ParseDocumentTest, BracketsInsideStringsDoNotCount) {
   const std::string brackets(1000, '[');
-  Result<Document> doc =
-      ParseDocument(R"([{"host":"a.example","port":1,"x":"\"\\)" + brackets + R"("}])");
+  Result<Document> doc = Parse(R"([{"host":"a.example","port":1,"x":"\"\\)" + brackets + R"("}])");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   EXPECT_EQ(doc->targets.size(), 1u);
 }
@@ -298,7 +344,7 @@ TEST(OrderTargetsTest, EmptyInput) {
 }
 
 TEST(ParseDocumentTest, EntryRepeatingAKeyIsSkipped) {
-  Result<Document> doc = ParseDocument(R"([
+  Result<Document> doc = Parse(R"([
     {"host": "a.example.com", "port": 1, "port": 5223},
     {"host": "b.example.com", "port": 5223, "extra": {"x": 1, "x": 2}},
     {"host": "c.example.com", "port": 5223}
@@ -312,8 +358,7 @@ TEST(ParseDocumentTest, EntryRepeatingAKeyIsSkipped) {
 }
 
 TEST(ParseDocumentTest, ScalarElementsKeepEntryNumbersAligned) {
-  Result<Document> doc =
-      ParseDocument(R"([1, [2, 3], {"host": "a.example.com", "port": 1, "port": 2},
+  Result<Document> doc = Parse(R"([1, [2, 3], {"host": "a.example.com", "port": 1, "port": 2},
     {"host": "b.example.com", "port": 5223}])");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   ASSERT_EQ(doc->targets.size(), 1u);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 namespace deputy {
 namespace {
@@ -82,6 +83,53 @@ TEST(NormalizeDomainTest, QuotesHostileInputBoundedAndPrintable) {
   EXPECT_LT(message.size(), 200u);
 }
 
+TEST(NormalizeDomainTest, AcceptsIdnaALabelsInLowerCase) {
+  EXPECT_EQ(*NormalizeDomain("xn--bcher-kva.example"), "xn--bcher-kva.example");  // bücher
+  EXPECT_EQ(*NormalizeDomain("XN--BCHER-KVA.Example"), "xn--bcher-kva.example");  // any case
+  EXPECT_EQ(*NormalizeDomain("Xn--Mnchen-3ya.de."), "xn--mnchen-3ya.de");         // münchen
+  EXPECT_EQ(*NormalizeDomain("mail.xn--nxasmm1c.example"), "mail.xn--nxasmm1c.example");  // βόλος
+  EXPECT_EQ(*NormalizeDomain("xn--zca.example"), "xn--zca.example");  // ß is PVALID in IDNA2008
+  EXPECT_EQ(*NormalizeDomain("axn--b.example"), "axn--b.example") << "not an A-label at all";
+}
+
+// RejectedBecause returns the reason NormalizeDomain gives for `name`, or "accepted".
+std::string RejectedBecause(const std::string& name) {
+  Result<std::string> result = NormalizeDomain(name);
+  if (result.ok()) return "accepted";
+  EXPECT_EQ(result.status().code(), ErrorCode::kBadRequest);
+  return result.status().message();
+}
+
+TEST(NormalizeDomainTest, RejectsXnLabelsThatAreNotPunycode) {
+  EXPECT_EQ(RejectedBecause("xn--ab-c.example"),
+            "\"xn--ab-c.example\" is not a valid domain name: label \"xn--ab-c\" is not valid "
+            "punycode (string contains invalid punycode data)");
+  EXPECT_EQ(RejectedBecause("mail.XN--0.example"),
+            "\"mail.XN--0.example\" is not a valid domain name: label \"xn--0\" is not valid "
+            "punycode (string contains invalid punycode data)");
+  // Decodes to a code point beyond Unicode.
+  EXPECT_NE(RejectedBecause("xn--99999999.example").find("\"xn--99999999\" is not valid punycode"),
+            std::string::npos);
+  EXPECT_NE(RejectedBecause("xn--.example").find("label starts or ends with a hyphen"),
+            std::string::npos);
+}
+
+TEST(NormalizeDomainTest, RejectsXnLabelsWhoseUnicodeIdna2008Forbids) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"xn--zz-ozz.example", "string contains a disallowed character"},  // "zz" U+2988, a bracket
+      {"xn--ls8h.example", "string contains a disallowed character"},    // an emoji
+      {"xn--u-ccb.example", "string is not in Unicode NFC format"},      // u + combining diaeresis
+      {"xn--ssa.example", "string contains a forbidden leading combining character"},
+      {"xn--xn--bcher-kva.example", "string contains forbidden two hyphens pattern"},
+  };
+  for (const auto& [name, why] : cases) {
+    const std::string label = std::string(name).substr(0, std::string(name).find('.'));
+    EXPECT_EQ(RejectedBecause(name), "\"" + std::string(name) +
+                                         "\" is not a valid domain name: label \"" + label +
+                                         "\" is not an IDNA2008 A-label (" + why + ")");
+  }
+}
+
 TEST(QuoteUntrustedTest, ReplacesUnprintableBytes) {
   EXPECT_EQ(QuoteUntrusted("ok"), "\"ok\"");
   EXPECT_EQ(QuoteUntrusted("a\"b\\c\x01\xff"), "\"a?b?c??\"");
@@ -107,7 +155,7 @@ TEST(ValidHostTest, AcceptsNamesAndLiterals) {
   for (const char* host : {"", "exa mple.com", "1.2.3", "999.1.1.1",
                            "b\xc3\xbc"
                            "cher.de",
-                           "-a.example"}) {
+                           "-a.example", "xn--zz-ozz.example"}) {
     EXPECT_FALSE(IsValidHost(host)) << host;
   }
 }
