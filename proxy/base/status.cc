@@ -29,6 +29,7 @@ constexpr std::array<ErrorInfo, static_cast<size_t>(ErrorCode::kInternal) + 1> k
     {"lookup_timeout", "http_response_timeout", 504},
     {"idle_timeout", "connection_read_timeout", 504},
     {"invalid_config", "proxy_configuration_error", 500},
+    {"lookup_limit", "connection_limit_reached", 503},
     {"internal_error", "proxy_internal_error", 500},
 }};
 

@@ -34,6 +34,7 @@ enum class ErrorCode : uint8_t {
   kLookupTimeout,
   kIdleTimeout,
   kInvalidConfig,
+  kLookupLimit,
   kInternal,
 };
 
