@@ -99,14 +99,14 @@ TEST_F(CacheIndexTest, EntryLargerThanTheWholeBudgetIsNotStored) {
 TEST_F(CacheIndexTest, OneDomainBeyondItsShareEvictsItsOwnOldestEntry) {
   Make({.max_entries = 10, .max_bytes = 1 << 20, .max_per_domain = 3});
   Put({"victim.example", "xmpp-client"});
-  for (int i = 0; i < 1000; ++i) Put({"attacker.example", "s" + std::to_string(i)});
+  for (int i = 0; i < 10000; ++i) Put({"attacker.example", "s" + std::to_string(i)});
   EXPECT_TRUE(Has({"victim.example", "xmpp-client"}));
   EXPECT_EQ(index_->DomainSize("attacker.example"), 3u);
   EXPECT_EQ(index_->size(), 4u);
-  EXPECT_TRUE(Has({"attacker.example", "s999"}));
-  EXPECT_TRUE(Has({"attacker.example", "s997"}));
-  EXPECT_FALSE(Has({"attacker.example", "s996"}));
-  EXPECT_EQ(evictions_[EvictionReason::kDomainShare], 997);
+  EXPECT_TRUE(Has({"attacker.example", "s9999"}));
+  EXPECT_TRUE(Has({"attacker.example", "s9997"}));
+  EXPECT_FALSE(Has({"attacker.example", "s9996"}));
+  EXPECT_EQ(evictions_[EvictionReason::kDomainShare], 9997);
   EXPECT_EQ(evictions_[EvictionReason::kLru], 0);
 }
 
