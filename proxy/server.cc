@@ -64,7 +64,7 @@ Status Server::Start() {
   delegations_ = std::make_unique<DelegationCache>(
       loop_, *resolver_, discovery_tls_->get(), config_.discovery,
       ConnectTimeouts{config_.upstream.connect_timeout_ms, config_.upstream.handshake_timeout_ms},
-      metrics_);
+      cache_metrics_);
   services_ = std::make_unique<SessionServices>(SessionServices{
       loop_, config_, *delegations_, *resolver_, upstream_tls_->get(), metrics_, rng_});
 

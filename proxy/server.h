@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "admin/admin_server.h"
+#include "admin/cache_metrics.h"
 #include "admin/metrics.h"
 #include "config/config.h"
 #include "delegation/delegation_cache.h"
@@ -47,6 +48,7 @@ class Server {
   Config config_;
   EventLoop loop_;
   Metrics metrics_;
+  CacheMetrics cache_metrics_{metrics_};
   std::mt19937_64 rng_;
   std::unique_ptr<DnsResolver> resolver_;
   std::optional<TlsClientContext> discovery_tls_;

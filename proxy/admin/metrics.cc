@@ -35,7 +35,7 @@ Metrics::Metrics()
       lookups_(prometheus::BuildCounter()
                    .Name("deputy_delegation_lookups_total")
                    .Help("Delegation lookups by outcome: hit, miss, negative (cached 404/410), "
-                         "error.")
+                         "error, limit (refused: too many fetches in flight).")
                    .Register(*registry_)),
       fetches_(prometheus::BuildCounter()
                    .Name("deputy_delegation_fetches_total")
@@ -58,8 +58,26 @@ Metrics::Metrics()
                         .Help("Delegation lookups held in the cache.")
                         .Register(*registry_)
                         .Add({});
-  for (const char* result : {"hit", "miss", "negative", "error"})
+  cache_bytes_ = &prometheus::BuildGauge()
+                      .Name("deputy_delegation_cache_bytes")
+                      .Help("Estimated bytes held by the delegation cache's entries.")
+                      .Register(*registry_)
+                      .Add({});
+  cache_evictions_ = &prometheus::BuildCounter()
+                          .Name("deputy_delegation_cache_evictions_total")
+                          .Help(
+                              "Entries removed from the delegation cache, by reason: lru, "
+                              "domain_share, expired.")
+                          .Register(*registry_);
+  fetches_in_flight_ = &prometheus::BuildGauge()
+                            .Name("deputy_delegation_fetches_in_flight")
+                            .Help("Well-known document fetches running now.")
+                            .Register(*registry_)
+                            .Add({});
+  for (const char* result : {"hit", "miss", "negative", "error", "limit"})
     lookups_.Add({{"result", result}});
+  for (const char* reason : {"lru", "domain_share", "expired"})
+    cache_evictions_->Add({{"reason", reason}});
 }
 
 std::string Metrics::Serialize() const {
@@ -87,6 +105,10 @@ prometheus::Counter& Metrics::Lookups(std::string_view result) {
 
 prometheus::Counter& Metrics::Fetches(const std::string& status) {
   return fetches_.Add({{"status", status}});
+}
+
+prometheus::Counter& Metrics::CacheEvictions(std::string_view reason) {
+  return cache_evictions_->Add({{"reason", std::string(reason)}});
 }
 
 }  // namespace deputy

@@ -30,6 +30,9 @@ class Metrics {
   prometheus::Histogram& UpstreamHandshake() { return *upstream_handshake_; }
   prometheus::Histogram& LookupDuration() { return *lookup_duration_; }
   prometheus::Gauge& CacheEntries() { return *cache_entries_; }
+  prometheus::Gauge& CacheBytes() { return *cache_bytes_; }
+  prometheus::Counter& CacheEvictions(std::string_view reason);
+  prometheus::Gauge& FetchesInFlight() { return *fetches_in_flight_; }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -44,6 +47,9 @@ class Metrics {
   prometheus::Histogram* upstream_handshake_;
   prometheus::Histogram* lookup_duration_;
   prometheus::Gauge* cache_entries_;
+  prometheus::Gauge* cache_bytes_;
+  prometheus::Family<prometheus::Counter>* cache_evictions_;
+  prometheus::Gauge* fetches_in_flight_;
 };
 
 }  // namespace deputy

@@ -32,6 +32,7 @@ constexpr std::array<ErrorInfo, static_cast<size_t>(ErrorCode::kInternal) + 1> k
     // RFC 9209 has no type for a client that leaves; never sent, since the client is gone.
     {"client_closed", "http_request_error", 400},
     {"truncated", "connection_terminated", 502},
+    {"lookup_limit", "connection_limit_reached", 503},
     {"internal_error", "proxy_internal_error", 500},
 }};
 

@@ -36,6 +36,7 @@ enum class ErrorCode : uint8_t {
   kInvalidConfig,
   kClientClosed,
   kTruncated,
+  kLookupLimit,
   kInternal,
 };
 

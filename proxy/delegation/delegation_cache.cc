@@ -8,17 +8,12 @@
 
 namespace deputy {
 
-namespace {
-
-// Bound on cached keys; beyond it the entry closest to expiry goes first.
-constexpr size_t kMaxEntries = 10000;
-
-}  // namespace
-
 class DelegationCache::Waiter : public DelegationLookup {
  public:
-  Waiter(EventLoop& loop, Callback done)
-      : done_(std::move(done)), timer_(loop, [this] { Deliver(std::move(*ready_)); }) {}
+  Waiter(EventLoop& loop, DelegationCache& cache, Callback done)
+      : cache_(cache),
+        done_(std::move(done)),
+        timer_(loop, [this] { Deliver(std::move(*ready_)); }) {}
   ~Waiter() override;
 
   // AnswerLater delivers a known result on the next loop turn.
@@ -32,28 +27,39 @@ class DelegationCache::Waiter : public DelegationLookup {
   Flight* flight = nullptr;
 
  private:
+  DelegationCache& cache_;
   Callback done_;
   Timer timer_;
   std::optional<Result<LookupOutcome>> ready_;
 };
 
 struct DelegationCache::Flight {
+  Key key;
   std::unique_ptr<HttpsFetch> fetch;
   std::vector<Waiter*> waiters;
   Clock::time_point started;
+  // Set once the fetch has answered: its waiters are being served and nothing is left to cancel.
+  bool finished = false;
 };
 
 DelegationCache::Waiter::~Waiter() {
-  if (flight != nullptr) {
-    auto& waiters = flight->waiters;
-    waiters.erase(std::remove(waiters.begin(), waiters.end(), this), waiters.end());
-  }
+  if (flight == nullptr) return;
+  auto& waiters = flight->waiters;
+  waiters.erase(std::remove(waiters.begin(), waiters.end(), this), waiters.end());
+  if (waiters.empty() && !flight->finished) cache_.Cancel(flight);
 }
 
 DelegationCache::DelegationCache(EventLoop& loop, DnsResolver& resolver, SSL_CTX* discovery_ctx,
                                  const DiscoveryConfig& config, ConnectTimeouts connect,
-                                 Metrics& metrics)
-    : loop_(loop), resolver_(resolver), ctx_(discovery_ctx), config_(config), metrics_(metrics) {
+                                 CacheObserver& observer)
+    : loop_(loop),
+      resolver_(resolver),
+      ctx_(discovery_ctx),
+      config_(config),
+      observer_(observer),
+      entries_(CacheIndex::Limits{config.cache_max_entries, config.cache_max_bytes,
+                                  config.max_entries_per_domain},
+               [this](EvictionReason reason) { observer_.OnEviction(reason); }) {
   limits_.timeout_ms = config.timeout_ms;
   limits_.max_body_bytes = config.max_document_bytes;
   limits_.max_redirects = config.max_redirects;
@@ -69,39 +75,63 @@ DelegationCache::~DelegationCache() {
 std::unique_ptr<DelegationLookup> DelegationCache::Lookup(const std::string& domain,
                                                           const std::string& service,
                                                           Callback done) {
-  auto waiter = std::make_unique<Waiter>(loop_, std::move(done));
+  auto waiter = std::make_unique<Waiter>(loop_, *this, std::move(done));
   Key key{domain, service};
-  auto cached = entries_.find(key);
-  if (cached != entries_.end()) {
-    if (Clock::now() < cached->second.expires) {
-      bool negative = cached->second.delegation->kind == Delegation::Kind::kNotDelegated;
-      metrics_.Lookups(negative ? "negative" : "hit").Increment();
-      waiter->AnswerLater(LookupOutcome{cached->second.delegation, true});
+  if (std::shared_ptr<const Delegation> cached = entries_.Find(key, Clock::now())) {
+    bool negative = cached->kind == Delegation::Kind::kNotDelegated;
+    observer_.OnLookup(negative ? LookupResult::kNegative : LookupResult::kHit);
+    waiter->AnswerLater(LookupOutcome{std::move(cached), true});
+    return waiter;
+  }
+  ReportSize();  // Find drops an expired entry
+  auto flight = flights_.find(key);
+  if (flight == flights_.end()) {
+    // Joining a flight costs nothing more; only a new fetch is refused at the limit.
+    if (flights_.size() >= config_.max_inflight_fetches) {
+      observer_.OnLookup(LookupResult::kLimit);
+      waiter->AnswerLater(Status(ErrorCode::kLookupLimit,
+                                 "too many lookups in flight (discovery.max_inflight_fetches = " +
+                                     std::to_string(config_.max_inflight_fetches) + ")"));
       return waiter;
     }
-    entries_.erase(cached);
-    metrics_.CacheEntries().Set(static_cast<double>(entries_.size()));
-  }
-  auto& flight = flights_[key];
-  if (!flight) {
-    flight = std::make_unique<Flight>();
-    flight->started = Clock::now();
-    flight->fetch = std::make_unique<HttpsFetch>(loop_, resolver_, ctx_, limits_);
     std::string url = ExpandUrlTemplate(config_.url_template, domain, service);
     Result<HttpsUrl> parsed = ParseHttpsUrl(url);
     if (!parsed.ok()) {
-      flights_.erase(key);
-      metrics_.Lookups("error").Increment();
+      observer_.OnLookup(LookupResult::kError);
       waiter->AnswerLater(Status(ErrorCode::kInvalidConfig, "url_template gives an invalid URL: " +
                                                                 parsed.status().message()));
       return waiter;
     }
-    flight->fetch->Start(
+    auto started = std::make_unique<Flight>();
+    started->key = key;
+    started->started = Clock::now();
+    started->fetch = std::make_unique<HttpsFetch>(loop_, resolver_, ctx_, limits_);
+    flight = flights_.emplace(key, std::move(started)).first;
+    waiter->flight = flight->second.get();
+    flight->second->waiters.push_back(waiter.get());
+    observer_.OnFetchesInFlight(flights_.size());
+    flight->second->fetch->Start(
         *parsed, [this, key](Result<FetchResult> result) { OnFetched(key, std::move(result)); });
+    return waiter;
   }
-  waiter->flight = flight.get();
-  flight->waiters.push_back(waiter.get());
+  waiter->flight = flight->second.get();
+  flight->second->waiters.push_back(waiter.get());
   return waiter;
+}
+
+void DelegationCache::Cancel(Flight* flight) {
+  auto it = flights_.find(flight->key);
+  if (it == flights_.end() || it->second.get() != flight) return;
+  std::unique_ptr<Flight> cancelled = std::move(it->second);
+  flights_.erase(it);
+  // Destroying the fetch closes its socket now, before another byte is read. It cannot be
+  // inside its own callback here: that callback is OnFetched, which marks the flight finished
+  // before any waiter can go.
+  cancelled->fetch.reset();
+  spdlog::debug("delegation lookup for {}/{} cancelled: every waiter left", flight->key.first,
+                flight->key.second);
+  observer_.OnFetch("cancelled");
+  observer_.OnFetchesInFlight(flights_.size());
 }
 
 void DelegationCache::OnFetched(const Key& key, Result<FetchResult> result) {
@@ -109,10 +139,11 @@ void DelegationCache::OnFetched(const Key& key, Result<FetchResult> result) {
   if (it == flights_.end()) return;
   std::unique_ptr<Flight> flight = std::move(it->second);
   flights_.erase(it);
+  flight->finished = true;
   // The fetch is inside its own callback; free it on the next turn.
   loop_.DeferDelete(std::move(flight->fetch));
-  metrics_.LookupDuration().Observe(
-      std::chrono::duration<double>(Clock::now() - flight->started).count());
+  observer_.OnFetchesInFlight(flights_.size());
+  observer_.OnFetchDuration(std::chrono::duration<double>(Clock::now() - flight->started).count());
 
   Result<std::shared_ptr<const Delegation>> delegation = Interpret(key, result);
   if (delegation.ok()) Store(key, *delegation);
@@ -123,10 +154,10 @@ void DelegationCache::OnFetched(const Key& key, Result<FetchResult> result) {
     flight->waiters.pop_back();
     waiter->flight = nullptr;
     if (delegation.ok()) {
-      metrics_.Lookups("miss").Increment();
+      observer_.OnLookup(LookupResult::kMiss);
       waiter->Deliver(LookupOutcome{*delegation, false});
     } else {
-      metrics_.Lookups("error").Increment();
+      observer_.OnLookup(LookupResult::kError);
       waiter->Deliver(delegation.status());
     }
   }
@@ -135,13 +166,13 @@ void DelegationCache::OnFetched(const Key& key, Result<FetchResult> result) {
 Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
     const Key& key, const Result<FetchResult>& result) {
   if (!result.ok()) {
-    metrics_.Fetches("error").Increment();
+    observer_.OnFetch("error");
     spdlog::warn("delegation lookup for {}/{} failed: {}", key.first, key.second,
                  result.status().ToString());
     return result.status();
   }
   int status = result->response.status;
-  metrics_.Fetches(status >= 100 && status <= 599 ? std::to_string(status) : "invalid").Increment();
+  observer_.OnFetch(status >= 100 && status <= 599 ? std::to_string(status) : "invalid");
   std::vector<std::string> skipped;
   Result<std::shared_ptr<const Delegation>> delegation = InterpretResponse(
       *result, config_, [this](const std::string& host) { return resolver_.HasStaticHost(host); },
@@ -159,18 +190,11 @@ Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
 void DelegationCache::Store(const Key& key, std::shared_ptr<const Delegation> delegation) {
   if (delegation->ttl_s <= 0) return;
   Clock::time_point now = Clock::now();
-  if (entries_.size() >= kMaxEntries && entries_.find(key) == entries_.end()) {
-    std::erase_if(entries_, [now](const auto& item) { return item.second.expires <= now; });
-    if (entries_.size() >= kMaxEntries) {
-      auto soonest = std::min_element(entries_.begin(), entries_.end(), [](auto& a, auto& b) {
-        return a.second.expires < b.second.expires;
-      });
-      entries_.erase(soonest);
-    }
-  }
   Clock::time_point expires = now + std::chrono::seconds(delegation->ttl_s);
-  entries_[key] = Entry{std::move(delegation), expires};
-  metrics_.CacheEntries().Set(static_cast<double>(entries_.size()));
+  entries_.Insert(key, std::move(delegation), expires, now);
+  ReportSize();
 }
+
+void DelegationCache::ReportSize() { observer_.OnSize(entries_.size(), entries_.bytes()); }
 
 }  // namespace deputy

@@ -8,9 +8,10 @@
 #include <utility>
 #include <vector>
 
-#include "admin/metrics.h"
 #include "base/status.h"
 #include "config/config.h"
+#include "delegation/cache_index.h"
+#include "delegation/cache_observer.h"
 #include "delegation/interpret.h"
 #include "http/https_client.h"
 #include "loop/event_loop.h"
@@ -27,42 +28,44 @@ struct LookupOutcome {
 class DelegationLookup : public Deferrable {};
 
 // DelegationCache answers (domain, service) from memory while fresh, else fetches the
-// well-known document. Concurrent lookups of one key share a single fetch; failures are never
-// cached, so the next client tries again.
+// well-known document. Concurrent lookups of one key share a single fetch, which is cancelled
+// as soon as its last waiter goes; at most discovery.max_inflight_fetches fetches run at once,
+// and a lookup that would need one more is refused. Failures are never cached, so the next
+// client tries again. What it holds is bounded by CacheIndex.
 class DelegationCache {
  public:
   using Callback = std::function<void(Result<LookupOutcome>)>;
   using Clock = std::chrono::steady_clock;
 
   DelegationCache(EventLoop& loop, DnsResolver& resolver, SSL_CTX* discovery_ctx,
-                  const DiscoveryConfig& config, ConnectTimeouts connect, Metrics& metrics);
+                  const DiscoveryConfig& config, ConnectTimeouts connect, CacheObserver& observer);
   ~DelegationCache();
 
   // Lookup always answers from the loop, never inside this call.
   std::unique_ptr<DelegationLookup> Lookup(const std::string& domain, const std::string& service,
                                            Callback done);
 
+  size_t fetches_in_flight() const { return flights_.size(); }
+
  private:
   class Waiter;
   struct Flight;
-  using Key = std::pair<std::string, std::string>;
-  struct Entry {
-    std::shared_ptr<const Delegation> delegation;
-    Clock::time_point expires;
-  };
+  using Key = CacheIndex::Key;
 
   void OnFetched(const Key& key, Result<FetchResult> result);
+  void Cancel(Flight* flight);
   Result<std::shared_ptr<const Delegation>> Interpret(const Key& key,
                                                       const Result<FetchResult>& result);
   void Store(const Key& key, std::shared_ptr<const Delegation> delegation);
+  void ReportSize();
 
   EventLoop& loop_;
   DnsResolver& resolver_;
   SSL_CTX* ctx_;
   DiscoveryConfig config_;
   FetchLimits limits_;
-  Metrics& metrics_;
-  std::map<Key, Entry> entries_;
+  CacheObserver& observer_;
+  CacheIndex entries_;
   std::map<Key, std::unique_ptr<Flight>> flights_;
 };
 

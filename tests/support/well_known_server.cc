@@ -29,12 +29,14 @@ std::string BuildResponse(const WellKnownServer::Response& response) {
 }
 
 // DrainUntilClose reads and drops what the client still sends, so closing does not reset the
-// connection under a response the client has not read yet.
-void DrainUntilClose(TlsConnection& conn, Millis timeout) {
+// connection under a response the client has not read yet. True when the client closed the
+// connection (end of stream or reset), false on the timeout or the server's stop.
+bool DrainUntilClose(TlsConnection& conn, Millis timeout) {
   Deadline deadline(timeout);
   char buf[4096];
   while (conn.ReadSome(buf, sizeof(buf), deadline.Remaining()) > 0) {
   }
+  return conn.last_status() == IoStatus::kClosed || conn.last_status() == IoStatus::kError;
 }
 
 }  // namespace
@@ -116,7 +118,7 @@ void WellKnownServer::Serve(TlsConnection& conn) {
 
 void WellKnownServer::Answer(TlsConnection& conn, const Response& response) {
   if (response.never_answer) {
-    DrainUntilClose(conn, kLingerTimeout);
+    if (DrainUntilClose(conn, kLingerTimeout)) closed_while_silent_.Add();
     return;
   }
   if (response.delay_ms > 0 && !conn.Pause(Millis(response.delay_ms))) return;

@@ -48,6 +48,8 @@ class WellKnownServer {
   // WaitForRequests waits until `path` has had at least `n` requests.
   bool WaitForRequests(const std::string& path, int n, Millis timeout = kDefaultTimeout) const;
   std::vector<Request> requests() const;
+  // Connections the client closed while a never_answer response held them silent.
+  const Counter& closed_while_silent() const { return closed_while_silent_; }
   const TlsServer& tls() const { return server_; }
 
  private:
@@ -60,6 +62,7 @@ class WellKnownServer {
   std::map<std::string, int> counts_;
   std::vector<Request> requests_;
   int total_ = 0;
+  Counter closed_while_silent_;
   TlsServer server_;  // last: stops before the state its handlers use goes away
 };
 

@@ -99,6 +99,10 @@ TEST(ConfigLoaderTest, LeftOutKeysKeepTheDefaults) {
   EXPECT_EQ(discovery.negative_ttl_s, 300u);
   EXPECT_EQ(discovery.fallback, Fallback::kDirect);
   EXPECT_EQ(discovery.max_redirects, 3u);
+  EXPECT_EQ(discovery.max_inflight_fetches, 256u);
+  EXPECT_EQ(discovery.cache_max_entries, 10000u);
+  EXPECT_EQ(discovery.cache_max_bytes, 64u * 1024 * 1024);
+  EXPECT_EQ(discovery.max_entries_per_domain, 64u);
 
   const UpstreamConfig& upstream = config.upstream;
   EXPECT_EQ(upstream.ca_file, "/etc/ssl/certs/ca-certificates.crt");
@@ -145,7 +149,8 @@ TEST(ConfigLoaderTest, ReadsEveryKeyIntoItsField) {
     "discovery": {"ca_file": "/d.pem", "url_template": "https://{domain}:8443/x/{service}",
                   "timeout_ms": 11, "max_document_bytes": 12, "min_ttl_s": 13, "max_ttl_s": 15,
                   "default_ttl_s": 14, "negative_ttl_s": 16, "fallback": "deny",
-                  "max_redirects": 0},
+                  "max_redirects": 0, "max_inflight_fetches": 17, "cache_max_entries": 18,
+                  "cache_max_bytes": 19, "max_entries_per_domain": 20},
     "upstream": {"ca_file": "/u.pem", "min_tls_version": "1.3", "connect_timeout_ms": 21,
                  "handshake_timeout_ms": 22, "max_attempts": 24, "connect_budget_ms": 25,
                  "idle_timeout_s": 23, "buffer_bytes": 4096},
@@ -172,6 +177,10 @@ TEST(ConfigLoaderTest, ReadsEveryKeyIntoItsField) {
   EXPECT_EQ(config.discovery.negative_ttl_s, 16u);
   EXPECT_EQ(config.discovery.fallback, Fallback::kDeny);
   EXPECT_EQ(config.discovery.max_redirects, 0u);
+  EXPECT_EQ(config.discovery.max_inflight_fetches, 17u);
+  EXPECT_EQ(config.discovery.cache_max_entries, 18u);
+  EXPECT_EQ(config.discovery.cache_max_bytes, 19u);
+  EXPECT_EQ(config.discovery.max_entries_per_domain, 20u);
 
   EXPECT_EQ(config.upstream.ca_file, "/u.pem");
   EXPECT_EQ(config.upstream.min_tls_version, TlsVersion::kTls13);
@@ -292,17 +301,26 @@ TEST_P(ZeroIsRejectedTest, NamesThePath) {
   EXPECT_EQ(RejectionOf(With(pointer, 0)), path + ": expected a positive integer, got 0");
 }
 
-INSTANTIATE_TEST_SUITE_P(Settings, ZeroIsRejectedTest,
-                         ::testing::Values("/discovery/timeout_ms", "/discovery/max_document_bytes",
-                                           "/upstream/connect_timeout_ms",
-                                           "/upstream/handshake_timeout_ms",
-                                           "/upstream/max_attempts", "/upstream/connect_budget_ms",
-                                           "/upstream/idle_timeout_s", "/dns/timeout_ms"),
-                         [](const auto& info) {
-                           std::string name = info.param.substr(1);
-                           std::replace(name.begin(), name.end(), '/', '_');
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Settings, ZeroIsRejectedTest,
+    ::testing::Values("/discovery/timeout_ms", "/discovery/max_document_bytes",
+                      "/discovery/max_inflight_fetches", "/discovery/cache_max_entries",
+                      "/discovery/cache_max_bytes", "/discovery/max_entries_per_domain",
+                      "/upstream/connect_timeout_ms", "/upstream/handshake_timeout_ms",
+                      "/upstream/max_attempts", "/upstream/connect_budget_ms",
+                      "/upstream/idle_timeout_s", "/dns/timeout_ms"),
+    [](const auto& info) {
+      std::string name = info.param.substr(1);
+      std::replace(name.begin(), name.end(), '/', '_');
+      return name;
+    });
+
+TEST(ConfigLoaderTest, CacheLimitsAbove32BitsAreRejected) {
+  EXPECT_THAT(RejectionOf(With("/discovery/cache_max_bytes", 4294967296)),
+              StartsWith("discovery.cache_max_bytes: "));
+  EXPECT_THAT(RejectionOf(With("/discovery/max_inflight_fetches", -1)),
+              StartsWith("discovery.max_inflight_fetches: expected a positive integer"));
+}
 
 TEST(ConfigLoaderTest, ZeroListenerLimitsAreRejected) {
   EXPECT_THAT(RejectionOf(With("/listeners/0/header_timeout_ms", 0)),

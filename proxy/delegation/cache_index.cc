@@ -1,0 +1,78 @@
+#include "delegation/cache_index.h"
+
+namespace deputy {
+
+CacheIndex::CacheIndex(Limits limits, EvictionSink on_evict)
+    : limits_(limits), on_evict_(std::move(on_evict)) {}
+
+size_t CacheIndex::EstimateBytes(const Key& key, const Delegation& delegation) {
+  size_t bytes = kEntryOverhead + key.first.size() + key.second.size() + delegation.url.size();
+  for (const Target& target : delegation.targets) {
+    bytes += kTargetOverhead + target.host.size() + target.domain.size();
+  }
+  return bytes;
+}
+
+size_t CacheIndex::DomainSize(const std::string& domain) const {
+  auto it = domains_.find(domain);
+  return it == domains_.end() ? 0 : it->second.size();
+}
+
+std::shared_ptr<const Delegation> CacheIndex::Find(const Key& key, Clock::time_point now) {
+  auto node = nodes_.find(key);
+  if (node == nodes_.end()) return nullptr;
+  if (node->second.expiry->first <= now) {
+    Erase(node, EvictionReason::kExpired);
+    return nullptr;
+  }
+  Touch(node);
+  return node->second.delegation;
+}
+
+void CacheIndex::Insert(const Key& key, std::shared_ptr<const Delegation> delegation,
+                        Clock::time_point expires, Clock::time_point now) {
+  if (auto old = nodes_.find(key); old != nodes_.end()) Erase(old, std::nullopt);
+  DropExpired(now);
+  const size_t bytes = EstimateBytes(key, *delegation);
+  if (bytes > limits_.max_bytes || limits_.max_entries == 0 || limits_.max_per_domain == 0) {
+    return;
+  }
+  auto node = nodes_.emplace(key, Node{std::move(delegation), bytes, {}, {}, {}}).first;
+  Order& domain = domains_[key.first];
+  recency_.push_front(node);
+  domain.push_front(node);
+  node->second.recency = recency_.begin();
+  node->second.domain_recency = domain.begin();
+  node->second.expiry = expiry_.emplace(expires, node);
+  bytes_ += bytes;
+  // The new entry is the most recently used everywhere, so neither loop reaches it.
+  while (domain.size() > limits_.max_per_domain) Erase(domain.back(), EvictionReason::kDomainShare);
+  while (nodes_.size() > limits_.max_entries || bytes_ > limits_.max_bytes) {
+    Erase(recency_.back(), EvictionReason::kLru);
+  }
+}
+
+void CacheIndex::Touch(Nodes::iterator node) {
+  recency_.splice(recency_.begin(), recency_, node->second.recency);
+  Order& domain = domains_.find(node->first.first)->second;
+  domain.splice(domain.begin(), domain, node->second.domain_recency);
+}
+
+void CacheIndex::Erase(Nodes::iterator node, std::optional<EvictionReason> reason) {
+  auto domain = domains_.find(node->first.first);
+  domain->second.erase(node->second.domain_recency);
+  if (domain->second.empty()) domains_.erase(domain);
+  recency_.erase(node->second.recency);
+  expiry_.erase(node->second.expiry);
+  bytes_ -= node->second.bytes;
+  nodes_.erase(node);
+  if (reason && on_evict_) on_evict_(*reason);
+}
+
+void CacheIndex::DropExpired(Clock::time_point now) {
+  while (!expiry_.empty() && expiry_.begin()->first <= now) {
+    Erase(expiry_.begin()->second, EvictionReason::kExpired);
+  }
+}
+
+}  // namespace deputy
