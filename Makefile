@@ -23,7 +23,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 SANITIZE_ENV := ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
 	UBSAN_OPTIONS="$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-.PHONY: all deps packages build run test test-sanitize demo clean fuzz bench format format-check
+.PHONY: all deps packages build run test test-sanitize demo clean fuzz bench soak format format-check
 
 all: build
 
@@ -113,6 +113,17 @@ fuzz: deps
 # (bench/README.md); arguments via BENCH_ARGS, e.g. make bench BENCH_ARGS="--mib 128".
 bench: deps
 	bench/run.sh $(BENCH_ARGS)
+
+# Minutes of mixed load on one Release deputy (not in CI): RSS and descriptors sampled each
+# second, printed as a table, plots and a summary (bench/README.md). SOAK_SECONDS shortens the
+# run (make soak SOAK_SECONDS=120); SOAK_ARGS passes more flags to deputy-soak.
+SOAK_DIR ?= build-bench
+SOAK_SECONDS ?= 600
+soak: deps
+	cmake -S . -B $(SOAK_DIR) $(if $(wildcard $(SOAK_DIR)/CMakeCache.txt),,-G Ninja) \
+	  -DCMAKE_BUILD_TYPE=Release -DDEPUTY_BUILD_TESTS=ON -DDEPUTY_BUILD_BENCH=ON
+	cmake --build $(SOAK_DIR) -j $(JOBS) --target deputy deputy-soak
+	$(SOAK_DIR)/bench/deputy-soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 # clang-format (Google base, 100 columns, see .clang-format) over every tracked C++ file.
 format:

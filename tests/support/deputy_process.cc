@@ -105,7 +105,9 @@ bool DeputyProcess::Start(std::string* error, Millis timeout) {
   started_ = true;
   Deadline deadline(timeout);
   config_path_ = dir_.Write("deputy.json", config_.dump(2));
-  std::optional<Child> child = Spawn({binary_, "run", "-c", config_path_}, error);
+  std::vector<std::string> argv = launcher_;
+  argv.insert(argv.end(), {binary_, "run", "-c", config_path_});
+  std::optional<Child> child = Spawn(argv, error);
   if (!child) return false;
   pid_ = child->pid;
   stderr_reader_ = std::thread([this, pipe = std::move(child->stderr_pipe)] {

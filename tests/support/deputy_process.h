@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "support/temp_dir.h"
@@ -42,6 +43,10 @@ class DeputyProcess {
   // the config has an admin address, has reported its address. On failure (including deputy
   // exiting early) returns false and explains in `*error`. A process is started at most once.
   bool Start(std::string* error = nullptr, Millis timeout = Millis(10000));
+  // SetLauncher puts `launcher` (an absolute path, then its arguments) before deputy's command
+  // line, e.g. {"/usr/bin/prlimit", "--nofile=64"}. The launcher must exec deputy in its own
+  // process, so that pid() is deputy's. Call before Start.
+  void SetLauncher(std::vector<std::string> launcher) { launcher_ = std::move(launcher); }
 
   // Port is the port `listener` reported, 0 if it did not.
   uint16_t Port(const std::string& listener) const;
@@ -78,6 +83,7 @@ class DeputyProcess {
 
   nlohmann::json config_;
   std::string binary_;
+  std::vector<std::string> launcher_;
   TempDir dir_;
   std::string config_path_;
   bool started_ = false;

@@ -11,8 +11,6 @@
 
 namespace deputy::test {
 
-namespace {
-
 bssl::UniquePtr<SSL_CTX> MakeServerContext(const KeyPair& key_pair,
                                            const TlsServerOptions& options) {
   bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
@@ -37,8 +35,6 @@ bssl::UniquePtr<SSL_CTX> MakeServerContext(const KeyPair& key_pair,
   }
   return ctx;
 }
-
-}  // namespace
 
 TlsServer::TlsServer(const KeyPair& key_pair, Handler handler, TlsServerOptions options)
     : ctx_(MakeServerContext(key_pair, options)),

@@ -22,6 +22,11 @@ struct TlsServerOptions {
   int max_concurrent = 256;
 };
 
+// MakeServerContext is a server SSL_CTX presenting `key_pair` (leaf first, then any chain) with
+// the versions `options` allow; it dies if the key pair does not load.
+bssl::UniquePtr<SSL_CTX> MakeServerContext(const KeyPair& key_pair,
+                                           const TlsServerOptions& options);
+
 // TlsServer is a blocking TLS server on 127.0.0.1 (port 0) presenting `key_pair` (leaf first,
 // then any chain). Each accepted connection gets a thread that completes the handshake and then
 // runs `handler`; the connection closes when the handler returns. The destructor stops the

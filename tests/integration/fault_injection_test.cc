@@ -1,0 +1,415 @@
+// Fault injection: a real deputy driven through thousands of concurrent tunnels that half-close
+// in every order, a slowloris crowd, descriptor exhaustion, a DNS server that never answers and
+// a well-known server that resets in the middle of its answer. Everything runs on loopback.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/world.h"
+#include "support/process_stats.h"
+#include "support/silent_dns_server.h"
+#include "support/slow_clients.h"
+#include "support/subprocess.h"
+#include "support/tls_sink_server.h"
+#include "support/tunnel_swarm.h"
+
+namespace deputy::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kAuthority = "example.org:xmpp-client";
+
+double MillisSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// PollUntil re-evaluates `done` every 20 ms until it holds or `timeout` passes; for states only
+// /proc or a socket poll can show, which send no event to wait on.
+bool PollUntil(const std::function<bool()>& done, Millis timeout) {
+  Deadline deadline(timeout);
+  while (!done()) {
+    if (deadline.expired()) return false;
+    std::this_thread::sleep_for(Millis(20));
+  }
+  return true;
+}
+
+// Publishes a document delegating example.org's xmpp-client to xmpp.example.com:`port`,
+// cacheable for the whole test.
+void PublishUpstream(World& world, uint16_t port) {
+  world.Publish(
+      "xmpp-client",
+      nlohmann::json::array({World::Entry("xmpp.example.com", port, "example.com")}).dump(),
+      {{"Cache-Control", "max-age=3600"}});
+}
+
+// ExpectEcho sends `size` random bytes through an open tunnel to an echo server and expects
+// them back unchanged.
+void ExpectEcho(int fd, size_t size) {
+  std::string data = RandomBytes(size);
+  ASSERT_TRUE(SendAll(fd, data));
+  Received echoed = RecvExact(fd, size);
+  EXPECT_EQ(echoed.end, RecvEnd::kData);
+  EXPECT_EQ(Sha256Hex(echoed.data), Sha256Hex(data));
+}
+
+// Counter value of `series` (e.g. `deputy_tunnels_total{listener="connect",result="ok"}`) in
+// deputy's /metrics, -1 when absent.
+double MetricValue(uint16_t admin_port, const std::string& series) {
+  std::optional<HttpResponse> metrics = HttpGet(admin_port, "/metrics");
+  if (!metrics) return -1;
+  size_t at = metrics->body.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::strtod(metrics->body.c_str() + at + series.size() + 2, nullptr);
+}
+
+// ---- 10,000 tunnels -------------------------------------------------------------------------
+
+constexpr size_t kWaves = 10;
+constexpr size_t kTunnelsPerWave = 1000;
+constexpr size_t kMaxPayloadBytes = 8 * 1024;
+
+std::vector<TunnelPlan> WavePlans(size_t wave, std::mt19937_64& rng) {
+  std::uniform_int_distribution<size_t> size(0, kMaxPayloadBytes);
+  std::uniform_int_distribution<int> order(0, 2);
+  std::bernoulli_distribution early(0.25);
+  std::vector<TunnelPlan> plans(kTunnelsPerWave);
+  for (size_t i = 0; i < plans.size(); ++i) {
+    TunnelPlan& plan = plans[i];
+    plan.id = wave * kTunnelsPerWave + i;
+    plan.authority = kAuthority;
+    plan.payload_bytes = size(rng);
+    plan.reply_bytes = static_cast<uint32_t>(size(rng));
+    plan.order = static_cast<CloseOrder>(order(rng));
+    plan.early_data = early(rng);
+  }
+  return plans;
+}
+
+TEST(FaultInjection, TenThousandTunnelsHalfClosingInAnyOrderLoseNoByte) {
+  // Per tunnel: the client socket and the sink's socket here, two sockets in deputy.
+  std::string limit_error;
+  ASSERT_TRUE(RaiseOpenFileLimit(2 * kTunnelsPerWave + 512, &limit_error)) << limit_error;
+  World world;
+  TlsSinkServer sink(world.ca.Issue(CertOptions{{"example.com"}}));
+  PublishUpstream(world, sink.port());
+  world.config["listeners"][0]["max_connections"] = 4 * kTunnelsPerWave;
+  // A thousand handshakes at once queue behind each other on deputy's one thread and the sink's;
+  // this test is about bytes, not about how long the last of them waits.
+  world.config["upstream"]["connect_timeout_ms"] = 60000;
+  world.config["upstream"]["handshake_timeout_ms"] = 60000;
+  DeputyProcess& deputy = world.StartDeputy();
+  ASSERT_NE(deputy.Port("connect"), 0);
+
+  uint64_t seed = std::random_device{}();
+  std::mt19937_64 rng(seed);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::vector<TunnelOutcome> outcomes;
+  std::map<CloseOrder, size_t> per_order;
+  for (size_t wave = 0; wave < kWaves; ++wave) {
+    std::vector<TunnelPlan> plans = WavePlans(wave, rng);
+    for (const TunnelPlan& plan : plans) ++per_order[plan.order];
+    Clock::time_point start = Clock::now();
+    std::vector<TunnelOutcome> done =
+        RunTunnels(deputy.Port("connect"), plans, kTunnelsPerWave, Millis(60000));
+    std::printf("wave %zu: %zu tunnels in %.0f ms\n", wave, done.size(), MillisSince(start));
+    outcomes.insert(outcomes.end(), done.begin(), done.end());
+  }
+  for (auto [order, count] : per_order) EXPECT_GT(count, 0u) << CloseOrderName(order);
+
+  // The sink records a connection once it has closed, which can be after the client is done.
+  EXPECT_TRUE(sink.WaitForRecords(kWaves * kTunnelsPerWave, Millis(30000)))
+      << sink.RecordCount() << " sink records";
+  std::map<uint64_t, SinkRecord> records = sink.Records();
+  size_t failures = 0;
+  uint64_t bytes = 0;
+  for (const TunnelOutcome& outcome : outcomes) {
+    auto record = records.find(outcome.id);
+    bool good = outcome.status == 200 && outcome.error.empty() && record != records.end() &&
+                record->second.error.empty() &&
+                record->second.received_sha256 == outcome.sent_sha256 &&
+                record->second.received_bytes == outcome.sent_bytes &&
+                record->second.sent_sha256 == outcome.received_sha256 &&
+                record->second.sent_bytes == outcome.received_bytes;
+    bytes += outcome.sent_bytes + outcome.received_bytes;
+    if (good) continue;
+    // Explain the first few in full; the count says how many more.
+    if (++failures <= 5) {
+      ADD_FAILURE() << "tunnel " << outcome.id << ": status " << outcome.status << ", client "
+                    << (outcome.error.empty() ? "ok" : outcome.error) << ", sent "
+                    << outcome.sent_bytes << " received " << outcome.received_bytes << "; sink "
+                    << (record == records.end()
+                            ? "has no record"
+                            : (record->second.error.empty() ? "ok" : record->second.error) +
+                                  ", order " + CloseOrderName(record->second.order) +
+                                  ", received " + std::to_string(record->second.received_bytes) +
+                                  " sent " + std::to_string(record->second.sent_bytes));
+    }
+  }
+  EXPECT_EQ(failures, 0u) << "of " << outcomes.size() << " tunnels";
+  std::vector<std::string> anonymous = sink.AnonymousFailures();
+  EXPECT_TRUE(anonymous.empty()) << anonymous.size()
+                                 << " sink connections failed, first: " << anonymous.front();
+  std::printf("%zu tunnels, %llu bytes checked end to end; deputy used %ld ms of CPU\n",
+              outcomes.size(), static_cast<unsigned long long>(bytes), ProcessCpuMs(deputy.pid()));
+  EXPECT_EQ(
+      MetricValue(deputy.Port("admin"), "deputy_tunnels_total{listener=\"connect\",result=\"ok\"}"),
+      static_cast<double>(kWaves * kTunnelsPerWave));
+  EXPECT_EQ(world.Fetches("xmpp-client"), 1);
+}
+
+// ---- slowloris ------------------------------------------------------------------------------
+
+TEST(FaultInjection, SlowlorisCrowdDoesNotDelayALegitimateTunnel) {
+  constexpr size_t kSlowClients = 300;
+  constexpr int kHeaderTimeoutMs = 4000;
+  std::string limit_error;
+  ASSERT_TRUE(RaiseOpenFileLimit(2 * kSlowClients + 256, &limit_error)) << limit_error;
+  World world;
+  auto echo = world.EchoServer({"example.com"});
+  PublishUpstream(world, echo->port());
+  world.config["listeners"][0]["header_timeout_ms"] = kHeaderTimeoutMs;
+  DeputyProcess& deputy = world.StartDeputy();
+
+  // A head that never ends, one byte per connection every 50 ms: deputy sees 6,000 reads a
+  // second of unfinished heads until its header timeout.
+  std::string endless_head =
+      "CONNECT example.org:xmpp-client HTTP/1.1\r\nHost: example.org\r\n" + std::string(4096, 'X');
+  SlowClients slow(deputy.Port("connect"), kSlowClients, endless_head, Millis(50));
+  ASSERT_EQ(slow.connected(), kSlowClients);
+  ASSERT_TRUE(PollUntil([&] { return slow.bytes_sent() >= 10 * kSlowClients; }, Millis(5000)))
+      << slow.bytes_sent() << " bytes dripped";
+
+  for (int i = 0; i < 3; ++i) {
+    Clock::time_point start = Clock::now();
+    World::Opened tunnel = world.OpenTunnel(kAuthority);
+    double elapsed_ms = MillisSince(start);
+    ASSERT_TRUE(tunnel.head.has_value());
+    ASSERT_EQ(tunnel.head->status, 200);
+    std::printf("legitimate tunnel %d: 200 after %.1f ms\n", i, elapsed_ms);
+    // A bound on deputy's behaviour, not a benchmark: loose enough for a loaded machine.
+    EXPECT_LT(elapsed_ms, 1000.0);
+    ExpectEcho(tunnel.socket.fd(), 4096);
+  }
+  // The crowd was still there while the legitimate clients were served...
+  EXPECT_EQ(slow.open(), kSlowClients);
+  // ...and deputy sends each of them away with 408 once its header timeout passes.
+  ASSERT_TRUE(slow.WaitForClosed(kSlowClients, Millis(kHeaderTimeoutMs + 10000)))
+      << slow.open() << " slow clients still open";
+  size_t timed_out = 0;
+  for (const std::string& response : slow.responses()) {
+    if (response.starts_with("HTTP/1.1 408 ")) ++timed_out;
+  }
+  EXPECT_EQ(timed_out, kSlowClients);
+}
+
+// ---- descriptor exhaustion ------------------------------------------------------------------
+
+// ClosedByPeer counts the sockets whose peer has closed or reset them, without blocking.
+size_t ClosedByPeer(const std::vector<Socket>& sockets) {
+  size_t closed = 0;
+  for (const Socket& socket : sockets) {
+    char byte;
+    ssize_t n = recv(socket.fd(), &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) ++closed;
+  }
+  return closed;
+}
+
+TEST(FaultInjection, AcceptResumesOnceDescriptorsFreeUp) {
+  constexpr int kDeputyFiles = 64;
+  constexpr size_t kHogs = 120;  // well past what 64 descriptors can hold
+  const std::string prlimit = "/usr/bin/prlimit";
+  if (access(prlimit.c_str(), X_OK) != 0) GTEST_SKIP() << prlimit << " (util-linux) is missing";
+  World world;
+  auto echo = world.EchoServer({"example.com"});
+  PublishUpstream(world, echo->port());
+  world.config["listeners"][0]["header_timeout_ms"] = 60000;
+  world.deputy = std::make_unique<DeputyProcess>(world.config);
+  DeputyProcess& deputy = *world.deputy;
+  std::string nofile = "--nofile=" + std::to_string(kDeputyFiles);
+  deputy.SetLauncher({prlimit, nofile});
+  std::string error;
+  ASSERT_TRUE(deputy.Start(&error)) << error << "\n" << deputy.Stderr();
+  {
+    // Fetch and cache the document while descriptors are plentiful.
+    World::Opened warm = world.OpenTunnel(kAuthority);
+    ASSERT_TRUE(warm.head.has_value());
+    ASSERT_EQ(warm.head->status, 200);
+    ExpectEcho(warm.socket.fd(), 1024);
+  }
+
+  // Clients that send half a head and wait: each one deputy accepts holds a descriptor.
+  std::vector<Socket> hogs;
+  for (size_t i = 0; i < kHogs; ++i) {
+    Socket socket = ConnectTcp(deputy.Port("connect"));
+    ASSERT_TRUE(socket.valid());
+    SendAll(socket.fd(), "CONNECT example.org:xmpp-client HTTP/1.1\r\n");
+    hogs.push_back(std::move(socket));
+  }
+  // deputy cannot accept them all: its table fills up, and the connections it cannot hold are
+  // closed at once (libuv accepts and closes them with a descriptor kept in reserve).
+  ASSERT_TRUE(PollUntil(
+      [&] { return ProcessOpenFds(deputy.pid()) >= kDeputyFiles - 2 && ClosedByPeer(hogs) > 0; },
+      Millis(10000)))
+      << ProcessOpenFds(deputy.pid()) << " descriptors open in deputy, " << ClosedByPeer(hogs)
+      << " clients closed by deputy";
+  size_t held = kHogs - ClosedByPeer(hogs);
+  std::printf("deputy holds %zu of %zu clients with %ld descriptors open\n", held, kHogs,
+              ProcessOpenFds(deputy.pid()));
+  EXPECT_GT(held, 30u);
+
+  // Out of descriptors, deputy waits rather than spins: it uses little CPU over a second.
+  long cpu_before = ProcessCpuMs(deputy.pid());
+  std::this_thread::sleep_for(Millis(1000));  // the measurement window itself
+  long cpu_ms = ProcessCpuMs(deputy.pid()) - cpu_before;
+  std::printf("deputy CPU while exhausted: %ld ms in 1 s\n", cpu_ms);
+  EXPECT_LT(cpu_ms, 500);
+
+  hogs.clear();
+  // Once the clients have gone and deputy has closed their sessions, it serves again.
+  bool served = PollUntil(
+      [&] {
+        World::Opened tunnel = world.OpenTunnel(kAuthority);
+        if (!tunnel.head.has_value() || tunnel.head->status != 200) return false;
+        ExpectEcho(tunnel.socket.fd(), 1024);
+        return true;
+      },
+      Millis(10000));
+  EXPECT_TRUE(served) << "no tunnel after the descriptors were freed\n" << deputy.Stderr();
+  EXPECT_FALSE(deputy.WaitForExit(Millis(0)).has_value()) << "deputy exited";
+  EXPECT_EQ(deputy.Stop(), 0);
+}
+
+// ---- a DNS lookup that never answers --------------------------------------------------------
+
+// CanUnshareMounts says whether this process may run a command in a private mount namespace.
+bool CanUnshareMounts(std::string* why) {
+  if (geteuid() != 0) {
+    *why = "needs root, to bind-mount a private /etc/resolv.conf in a mount namespace";
+    return false;
+  }
+  std::string error;
+  std::optional<Child> child = Spawn({"/usr/bin/unshare", "--mount", "/bin/true"}, &error);
+  std::optional<int> status = child ? WaitForExit(child->pid, kDefaultTimeout) : std::nullopt;
+  if (status != 0) {
+    *why = "`unshare --mount` fails here (no CAP_SYS_ADMIN?) " + error;
+    return false;
+  }
+  return true;
+}
+
+TEST(FaultInjection, DnsLookupThatNeverAnswersTimesOutWhileOthersAreServed) {
+  constexpr int kDnsTimeoutMs = 1500;
+  constexpr int kStuckClients = 6;  // more than libuv's 4 resolver threads
+  std::string why;
+  if (!CanUnshareMounts(&why)) GTEST_SKIP() << why;
+  SilentDnsServer dns;
+  ASSERT_TRUE(dns.valid()) << dns.error();
+  World world;
+  auto echo = world.EchoServer({"example.com"});
+  PublishUpstream(world, echo->port());
+  // silent.example.com is in no dns.hosts entry: deputy asks the system resolver, which asks
+  // the silent server and, per its resolv.conf, would wait 30 s for an answer.
+  world.Publish(
+      "xmpp-server",
+      nlohmann::json::array({World::Entry("silent.example.com", echo->port(), "example.com")})
+          .dump(),
+      {{"Cache-Control", "max-age=3600"}});
+  world.config["dns"]["timeout_ms"] = kDnsTimeoutMs;
+  std::string resolv_conf = world.dir.Write(
+      "resolv.conf", "nameserver " + dns.address() + "\noptions timeout:30 attempts:1\n");
+  world.deputy = std::make_unique<DeputyProcess>(world.config);
+  DeputyProcess& deputy = *world.deputy;
+  // Only deputy's private mount namespace sees the replaced resolv.conf.
+  deputy.SetLauncher({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                      "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"", resolv_conf});
+  std::string error;
+  ASSERT_TRUE(deputy.Start(&error)) << error << "\n" << deputy.Stderr();
+
+  struct Stuck {
+    std::optional<HttpResponseHead> head;
+    double elapsed_ms = 0;
+  };
+  std::vector<Stuck> stuck(kStuckClients);
+  std::vector<std::thread> threads;
+  for (Stuck& client : stuck) {
+    threads.emplace_back([&] {
+      Clock::time_point start = Clock::now();
+      client.head = world.OpenTunnel("example.org:xmpp-server").head;
+      client.elapsed_ms = MillisSince(start);
+    });
+  }
+  EXPECT_TRUE(dns.queries().WaitFor(1)) << "the lookup never reached the silent server";
+
+  // While those lookups hang, a client whose target needs no system lookup gets its tunnel.
+  Clock::time_point start = Clock::now();
+  World::Opened tunnel = world.OpenTunnel(kAuthority);
+  double elapsed_ms = MillisSince(start);
+  ASSERT_TRUE(tunnel.head.has_value());
+  EXPECT_EQ(tunnel.head->status, 200);
+  EXPECT_LT(elapsed_ms, 1000.0);
+  ExpectEcho(tunnel.socket.fd(), 4096);
+
+  for (std::thread& thread : threads) thread.join();
+  for (const Stuck& client : stuck) {
+    ExpectRefusal(client.head, 504, "dns_timeout");
+    EXPECT_GE(client.elapsed_ms, kDnsTimeoutMs - 100);
+    EXPECT_LT(client.elapsed_ms, kDnsTimeoutMs + 3000);
+  }
+  // Unblock the resolver threads so deputy can shut down cleanly.
+  dns.Release();
+  EXPECT_EQ(deputy.Stop(), 0);
+}
+
+// ---- a well-known server that resets mid-body -----------------------------------------------
+
+TEST(FaultInjection, WellKnownResetMidBodyIsA502AndIsNotCached) {
+  World world;
+  auto echo = world.EchoServer({"example.com"});
+  std::string body =
+      nlohmann::json::array({World::Entry("xmpp.example.com", echo->port(), "example.com")}).dump();
+  body.append(2048, ' ');  // JSON allows trailing whitespace; half of it is still incomplete
+  // Answers the head and half the body, then resets the TCP connection (no close_notify).
+  TlsServer resetting(world.ca.Issue(CertOptions{{"example.org"}}), [&](TlsConnection& conn) {
+    std::string request;
+    char buf[4096];
+    while (FindHeadEnd(request) == std::string_view::npos) {
+      ssize_t n = conn.ReadSome(buf, sizeof(buf));
+      if (n <= 0) return;
+      request.append(buf, static_cast<size_t>(n));
+    }
+    std::string response =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "Cache-Control: max-age=3600\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, body.size() / 2);
+    if (!conn.WriteAll(response)) return;
+    linger reset{1, 0};
+    setsockopt(conn.fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    // Returning closes the socket, which SO_LINGER 0 turns into a RST.
+  });
+  world.config["discovery"]["url_template"] =
+      "https://{domain}:" + std::to_string(resetting.port()) + "/.well-known/service/{service}";
+  DeputyProcess& deputy = world.StartDeputy();
+
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    World::Opened opened = world.OpenTunnel(kAuthority);
+    ExpectRefusal(opened.head, 502, "http_response_incomplete");
+    // Nothing was cached: every lookup fetches again.
+    EXPECT_EQ(resetting.handshakes().value(), static_cast<uint64_t>(attempt));
+  }
+  EXPECT_EQ(MetricValue(deputy.Port("admin"), "deputy_delegation_cache_entries"), 0);
+  EXPECT_EQ(echo->accepted().value(), 0u);
+}
+
+}  // namespace
+}  // namespace deputy::test
