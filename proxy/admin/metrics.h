@@ -18,6 +18,7 @@ class Metrics {
  public:
   Metrics();
 
+  // Serialize is the text exposition; the log-drop counts are read from the logs at this point.
   std::string Serialize() const;
 
   prometheus::Counter& Connections(const std::string& listener);
@@ -44,6 +45,8 @@ class Metrics {
   prometheus::Histogram* upstream_handshake_;
   prometheus::Histogram* lookup_duration_;
   prometheus::Gauge* cache_entries_;
+  prometheus::Counter* access_lines_dropped_;
+  prometheus::Counter* diagnostic_lines_dropped_;
 };
 
 }  // namespace deputy
