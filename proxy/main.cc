@@ -1,5 +1,4 @@
 // deputy: a delegation-aware TLS forwarding proxy. Command line entry point.
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -9,19 +8,17 @@
 
 #include "cli/resolve_command.h"
 #include "config/config_loader.h"
+#include "config/services_db.h"
+#include "log/process_logs.h"
 #include "server.h"
 
 namespace {
 
-void SetUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_st("deputy");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(logger);
-}
-
-int Run(const std::string& config_path) {
+int Run(const std::string& config_path, deputy::LineQueueLimits log_limits) {
+  // From here on the loop never waits for stdout or stderr; the destructor flushes both.
+  deputy::ProcessLogs logs(log_limits);
+  // Read /etc/services now rather than on the loop at the first CONNECT that needs it.
+  deputy::SystemServices();
   deputy::Result<deputy::Config> config = deputy::LoadConfig(config_path);
   if (!config.ok()) {
     spdlog::error("{}", config.status().message());
@@ -85,6 +82,15 @@ int main(int argc, char** argv) {
   std::string config_path;
   CLI::App* run = app.add_subcommand("run", "run the proxy");
   run->add_option("-c,--config", config_path, "configuration file (JSON)")->required();
+  deputy::LineQueueLimits log_limits;
+  run->add_option("--log-queue-lines", log_limits.max_lines,
+                  "lines each log (access, diagnostic) may hold for a slow sink before dropping")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 24));
+  run->add_option("--log-queue-bytes", log_limits.max_bytes,
+                  "bytes each log may hold for a slow sink before dropping")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
 
   CLI::App* check = app.add_subcommand("check", "validate a configuration file");
   check->add_option("-c,--config", config_path, "configuration file (JSON)")->required();
@@ -99,9 +105,9 @@ int main(int argc, char** argv) {
   resolve->footer("Exit status: 0 delegated and verified, 3 not delegated, 1 failed.");
 
   CLI11_PARSE(app, argc, argv);
-  SetUpLogging(log_level);
+  deputy::UseStderrLogger(spdlog::level::from_str(log_level));
 
-  if (run->parsed()) return Run(config_path);
+  if (run->parsed()) return Run(config_path, log_limits);
   if (check->parsed()) return Check(config_path);
   return Resolve(config_path, domain, service);
 }

@@ -9,6 +9,7 @@
 #include "config/services_db.h"
 #include "frontends/connect_frontend.h"
 #include "frontends/fixed_frontend.h"
+#include "log/warning_limiter.h"
 
 namespace deputy {
 
@@ -125,7 +126,8 @@ void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream>
   if (open >= listener.max_connections) {
     // Closing at once is cheaper than answering; the client sees a reset and can retry.
     metrics_.Tunnels(listener.name, Describe(ErrorCode::kConnectionLimit).label).Increment();
-    spdlog::warn("listener {}: {} connections open, refusing another", listener.name, open);
+    WarnLimited("connection over max_connections",
+                "listener {}: {} connections open, refusing another", listener.name, open);
     return;
   }
   ++open;

@@ -4,12 +4,20 @@
 
 #include <sstream>
 
+#include "log/process_logs.h"
+
 namespace deputy {
 
 namespace {
 
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+// CatchUp raises `counter` to `total`, a count kept elsewhere.
+void CatchUp(prometheus::Counter& counter, uint64_t total) {
+  const double missing = static_cast<double>(total) - counter.Value();
+  if (missing > 0) counter.Increment(missing);
+}
 
 }  // namespace
 
@@ -78,9 +86,19 @@ Metrics::Metrics()
     lookups_.Add({{"result", result}});
   for (const char* reason : {"lru", "domain_share", "expired"})
     cache_evictions_->Add({{"reason", reason}});
+  auto& log_lines_dropped =
+      prometheus::BuildCounter()
+          .Name("deputy_log_lines_dropped_total")
+          .Help("Log lines dropped because the sink (stdout or stderr) did not keep up, by log.")
+          .Register(*registry_);
+  access_lines_dropped_ = &log_lines_dropped.Add({{"log", "access"}});
+  diagnostic_lines_dropped_ = &log_lines_dropped.Add({{"log", "diagnostic"}});
 }
 
 std::string Metrics::Serialize() const {
+  const DroppedLogLines dropped = CountDroppedLogLines();
+  CatchUp(*access_lines_dropped_, dropped.access);
+  CatchUp(*diagnostic_lines_dropped_, dropped.diagnostic);
   prometheus::TextSerializer serializer;
   std::ostringstream out;
   serializer.Serialize(out, registry_->Collect());

@@ -18,6 +18,7 @@ class Metrics {
  public:
   Metrics();
 
+  // Serialize is the text exposition; the log-drop counts are read from the logs at this point.
   std::string Serialize() const;
 
   prometheus::Counter& Connections(const std::string& listener);
@@ -50,6 +51,8 @@ class Metrics {
   prometheus::Gauge* cache_bytes_;
   prometheus::Family<prometheus::Counter>* cache_evictions_;
   prometheus::Gauge* fetches_in_flight_;
+  prometheus::Counter* access_lines_dropped_;
+  prometheus::Counter* diagnostic_lines_dropped_;
 };
 
 }  // namespace deputy

@@ -1,10 +1,9 @@
 #include "delegation/delegation_cache.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 #include "base/run_once.h"
+#include "log/warning_limiter.h"
 
 namespace deputy {
 
@@ -167,8 +166,8 @@ Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
     const Key& key, const Result<FetchResult>& result) {
   if (!result.ok()) {
     observer_.OnFetch("error");
-    spdlog::warn("delegation lookup for {}/{} failed: {}", key.first, key.second,
-                 result.status().ToString());
+    WarnLimited("delegation lookup failed", "delegation lookup for {}/{} failed: {}", key.first,
+                key.second, result.status().ToString());
     return result.status();
   }
   int status = result->response.status;
@@ -178,11 +177,12 @@ Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
       *result, config_, [this](const std::string& host) { return resolver_.HasStaticHost(host); },
       &skipped);
   for (const std::string& reason : skipped) {
-    spdlog::warn("delegation document {}: skipped {}", result->final_url, reason);
+    WarnLimited("delegation document entry skipped", "delegation document {}: skipped {}",
+                result->final_url, reason);
   }
   if (!delegation.ok()) {
-    spdlog::warn("delegation lookup for {}/{} failed: {}", key.first, key.second,
-                 delegation.status().ToString());
+    WarnLimited("delegation lookup failed", "delegation lookup for {}/{} failed: {}", key.first,
+                key.second, delegation.status().ToString());
   }
   return delegation;
 }

@@ -1,6 +1,6 @@
 #include "net/listener.h"
 
-#include <spdlog/spdlog.h>
+#include "log/warning_limiter.h"
 
 namespace deputy {
 
@@ -27,7 +27,7 @@ Status Listener::Bind(const IpEndpoint& endpoint, int backlog) {
 void Listener::OnConnection(int status) {
   if (status != 0) {
     // EMFILE and friends: the kernel keeps the connection queued; log and go on.
-    spdlog::warn("accept on {} failed: {}", local_.ToString(), uv_strerror(status));
+    WarnLimited("accept failed", "accept on {} failed: {}", local_.ToString(), uv_strerror(status));
     return;
   }
   UvHandle<uv_tcp_t> client;

@@ -1,12 +1,12 @@
 #include "session/session.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "log/process_logs.h"
+#include "log/warning_limiter.h"
 #include "session/route_plan.h"
 
 namespace deputy {
@@ -135,8 +135,8 @@ void Session::ConnectNext() {
       target.host, target.port, target.domain,
       [this](Result<TlsConnection> connection) { OnUpstream(std::move(connection)); },
       [this](const std::string& where, const Status& status) {
-        spdlog::warn("{}/{}: upstream {} failed: {}", destination_.domain, destination_.service,
-                     where, status.ToString());
+        WarnLimited("upstream attempt failed", "{}/{}: upstream {} failed: {}", destination_.domain,
+                    destination_.service, where, status.ToString());
       });
 }
 
@@ -278,8 +278,7 @@ void Session::WriteAccessLog(const Status& status) {
   if (!status.ok()) line["error"] = status.message();
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text += '\n';
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+  WriteAccessLogLine(std::move(text));
 }
 
 }  // namespace deputy

@@ -88,7 +88,12 @@ std::optional<nlohmann::json> ParseObject(const std::string& line) {
 }  // namespace
 
 DeputyProcess::DeputyProcess(nlohmann::json config, std::string binary)
-    : config_(std::move(config)), binary_(BinaryOrDefault(std::move(binary))) {}
+    : DeputyProcess(std::move(config), DeputyOptions{}, std::move(binary)) {}
+
+DeputyProcess::DeputyProcess(nlohmann::json config, DeputyOptions options, std::string binary)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      binary_(BinaryOrDefault(std::move(binary))) {}
 
 DeputyProcess::~DeputyProcess() {
   Stop();
@@ -107,6 +112,7 @@ bool DeputyProcess::Start(std::string* error, Millis timeout) {
   config_path_ = dir_.Write("deputy.json", config_.dump(2));
   std::vector<std::string> argv = launcher_;
   argv.insert(argv.end(), {binary_, "run", "-c", config_path_});
+  argv.insert(argv.end(), options_.run_args.begin(), options_.run_args.end());
   std::optional<Child> child = Spawn(argv, error);
   if (!child) return false;
   pid_ = child->pid;
@@ -117,10 +123,14 @@ bool DeputyProcess::Start(std::string* error, Millis timeout) {
     stderr_closed_ = true;
     changed_.notify_all();
   });
-  stdout_reader_ = std::thread([this, pipe = std::move(child->stdout_pipe)] {
-    ReadLines(pipe.fd(), readers_stop_,
-              [this](std::string line) { OnStdoutLine(std::move(line)); });
-  });
+  if (options_.drain_stdout) {
+    stdout_reader_ = std::thread([this, pipe = std::move(child->stdout_pipe)] {
+      ReadLines(pipe.fd(), readers_stop_,
+                [this](std::string line) { OnStdoutLine(std::move(line)); });
+    });
+  } else {
+    unread_stdout_ = std::move(child->stdout_pipe);
+  }
 
   std::set<std::string> expected = ListenerNames(config_);
   std::unique_lock lock(mu_);

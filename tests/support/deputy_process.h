@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/socket.h"
 #include "support/temp_dir.h"
 #include "support/wait.h"
 
@@ -26,6 +27,15 @@ struct RunResult {
   bool timed_out = false;  // killed because it ran past the timeout
 };
 
+// What a DeputyProcess runs besides its config.
+struct DeputyOptions {
+  // Arguments after `run -c <config>`, e.g. {"--log-queue-lines", "64"}.
+  std::vector<std::string> run_args;
+  // false leaves deputy's stdout a pipe nobody reads, a sink that never keeps up; Stdout() and
+  // AccessLog() then stay empty.
+  bool drain_stdout = true;
+};
+
 // DeputyProcess runs the real deputy binary (`run -c <config>`) with a configuration written to
 // a temporary directory. deputy reports each bound listener on stderr as
 //   {"event":"listening","listener":"<name>","address":"127.0.0.1:<port>"}
@@ -35,6 +45,7 @@ class DeputyProcess {
  public:
   // `binary` defaults to DEPUTY_BINARY, the deputy built alongside the tests.
   explicit DeputyProcess(nlohmann::json config, std::string binary = "");
+  DeputyProcess(nlohmann::json config, DeputyOptions options, std::string binary = "");
   ~DeputyProcess();
   DeputyProcess(const DeputyProcess&) = delete;
   DeputyProcess& operator=(const DeputyProcess&) = delete;
@@ -82,6 +93,7 @@ class DeputyProcess {
   void JoinReaders();
 
   nlohmann::json config_;
+  DeputyOptions options_;
   std::string binary_;
   std::vector<std::string> launcher_;
   TempDir dir_;
@@ -101,6 +113,7 @@ class DeputyProcess {
   StopEvent readers_stop_;
   std::thread stderr_reader_;
   std::thread stdout_reader_;
+  Socket unread_stdout_;  // the pipe's read end, held open and unread (drain_stdout false)
 };
 
 }  // namespace deputy::test

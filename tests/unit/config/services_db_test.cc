@@ -89,6 +89,27 @@ TEST(ServicesDbTest, ComparesNamesIgnoringCase) {
   EXPECT_EQ(PortForService("My-Service", WithServices({{"my-service", 40003}})), 40003);
 }
 
+constexpr char kSystem[] = "http 80/tcp www\nhttps 443/tcp\nxmpp-client 5222/tcp jabber-client\n";
+
+// The mapping over an injected table, independent of the machine's /etc/services.
+TEST(ServicesDbTest, ConfigComesBeforeAnInjectedSystemTable) {
+  const ServicesTable system = ServicesTable::Parse(kSystem);
+  Config config;
+  config.services = {{"https", 8443}, {"mine", 80}};
+  EXPECT_EQ(PortForService("HTTPS", config, system), std::optional<uint16_t>(8443));
+  EXPECT_EQ(PortForService("www", config, system), std::optional<uint16_t>(80));
+  EXPECT_EQ(PortForService("Jabber-Client", config, system), std::optional<uint16_t>(5222));
+  EXPECT_EQ(ServiceForPort(80, config, system), std::optional<std::string>("mine"));
+  EXPECT_EQ(ServiceForPort(5222, config, system), std::optional<std::string>("xmpp-client"));
+  // The config moved https to 8443, so 443 names nothing.
+  EXPECT_EQ(ServiceForPort(443, config, system), std::nullopt);
+  EXPECT_EQ(ServiceForPort(7000, Config{}, ServicesTable::Parse("My_Svc 7000/tcp\n")),
+            std::nullopt);
+  EXPECT_EQ(ServiceForPort(7000, Config{}, ServicesTable::Parse("My-Svc 7000/tcp\n")),
+            std::optional<std::string>("my-svc"));
+  EXPECT_EQ(PortForService("https", Config{}, ServicesTable()), std::nullopt);
+}
+
 TEST(ServicesDbTest, LookupsFromManyThreadsAgree) {
   if (!EtcServicesHas("https", 443)) GTEST_SKIP() << "/etc/services has no https 443/tcp";
   constexpr int kThreads = 4;

@@ -16,6 +16,7 @@ if [ "$1" = "--version" ]; then echo "deputy 9.9.9"; echo "to stderr" >&2; exit 
 if [ "$1" = "hang" ]; then exec sleep 30; fi
 [ "$1" = "run" ] && [ "$2" = "-c" ] || exit 2
 echo "starting" >&2
+[ -n "$4" ] && echo "extra args: $4 $5" >&2
 if grep -q fail-fast "$3"; then echo "bad config" >&2; exit 3; fi
 if grep -q ignore-term "$3"; then trap '' TERM; else trap 'echo "got TERM" >&2; exit 7' TERM; fi
 echo '{"event":"listening","listener":"connect","address":"127.0.0.1:4242"}' >&2
@@ -61,6 +62,19 @@ TEST_F(DeputyProcessTest, StartLearnsPortsAndCapturesOutput) {
   EXPECT_NE(deputy.Stderr().find("got TERM"), std::string::npos) << deputy.Stderr();
   EXPECT_EQ(deputy.RssKiB(), -1);
   EXPECT_EQ(deputy.Stop(), 7);
+}
+
+TEST_F(DeputyProcessTest, RunArgsFollowTheConfigAndStdoutCanBeLeftUnread) {
+  DeputyOptions options;
+  options.run_args = {"--flag", "value"};
+  options.drain_stdout = false;
+  DeputyProcess deputy(Config("x"), options, binary_);
+  std::string error;
+  ASSERT_TRUE(deputy.Start(&error)) << error;
+  EXPECT_TRUE(deputy.WaitForStderr("extra args: --flag value"));
+  EXPECT_EQ(deputy.Stop(), 7);
+  EXPECT_EQ(deputy.Stdout(), "");
+  EXPECT_TRUE(deputy.AccessLog().empty());
 }
 
 TEST_F(DeputyProcessTest, StartFailsWhenAListenerNeverReports) {
