@@ -179,6 +179,12 @@ void TcpStream::OnRead(ssize_t nread) {
   }
   read_buffer_.Commit(0);
   if (nread == UV_EOF) {
+    // After a short read libuv reports a hang-up as EOF without reading on, and a reset hangs
+    // up too; only the socket's pending error tells a reset from a FIN then.
+    if (int error = PendingSocketError(); error != 0) {
+      Fail(UvError(ErrorCode::kConnectionTerminated, "read", uv_translate_sys_error(error)));
+      return;
+    }
     eof_received_ = true;
     reading_ = false;
     uv_read_stop(handle_.stream());
@@ -186,6 +192,17 @@ void TcpStream::OnRead(ssize_t nread) {
     return;
   }
   Fail(UvError(ErrorCode::kConnectionTerminated, "read", static_cast<int>(nread)));
+}
+
+int TcpStream::PendingSocketError() const {
+  uv_os_fd_t fd;
+  int error = 0;
+  socklen_t size = sizeof(error);
+  if (uv_fileno(handle_.base(), &fd) != 0 ||
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) {
+    return 0;
+  }
+  return error;
 }
 
 void TcpStream::Fail(const Status& status) {

@@ -47,6 +47,8 @@ class TcpStream : public ByteStream {
   void OnWriteDone(int status);
   void StartShutdown();
   void OnRead(ssize_t nread);
+  // PendingSocketError is the socket's SO_ERROR (an errno value), 0 if none.
+  int PendingSocketError() const;
   void Fail(const Status& status);
 
   UvHandle<uv_tcp_t> handle_;

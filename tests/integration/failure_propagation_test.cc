@@ -120,7 +120,7 @@ TEST_F(FailurePropagationTest, UpstreamResetReachesTheClientAsAResetAfterItsByte
   EXPECT_EQ(rest.data, payload);
   EXPECT_EQ(rest.end, RecvEnd::kReset);
   nlohmann::json line = OnlyAccessLogLine();
-  EXPECT_EQ(line["result"], "connection_terminated");
+  EXPECT_EQ(line["result"], "connection_terminated") << line.dump();
   EXPECT_EQ(line["bytes_downstream"], kPayload);
 }
 
