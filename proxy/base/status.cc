@@ -33,6 +33,7 @@ constexpr std::array<ErrorInfo, static_cast<size_t>(ErrorCode::kInternal) + 1> k
     {"client_closed", "http_request_error", 400},
     {"truncated", "connection_terminated", 502},
     {"lookup_limit", "connection_limit_reached", 503},
+    {"response_incomplete", "http_response_incomplete", 502},
     {"internal_error", "proxy_internal_error", 500},
 }};
 

@@ -37,6 +37,7 @@ enum class ErrorCode : uint8_t {
   kClientClosed,
   kTruncated,
   kLookupLimit,
+  kResponseIncomplete,
   kInternal,
 };
 

@@ -438,10 +438,10 @@ void ReadDiscovery(Errors* errors, const Json& json, DiscoveryConfig* out) {
 }
 
 void ReadUpstream(Errors* errors, const Json& json, UpstreamConfig* out) {
-  const Object object(errors, json, "upstream",
-                      {"ca_file", "min_tls_version", "connect_timeout_ms", "handshake_timeout_ms",
-                       "max_attempts", "connect_budget_ms", "idle_timeout_s", "buffer_bytes",
-                       "allow_truncation"});
+  const Object object(
+      errors, json, "upstream",
+      {"ca_file", "min_tls_version", "connect_timeout_ms", "handshake_timeout_ms", "max_attempts",
+       "connect_budget_ms", "idle_timeout_s", "buffer_bytes", "allow_truncation"});
   object.String("ca_file", &out->ca_file);
   object.Choice<TlsVersion>("min_tls_version",
                             {{"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}},

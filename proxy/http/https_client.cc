@@ -71,6 +71,13 @@ void HttpsFetch::OnEndOfStream() {
 }
 
 void HttpsFetch::OnError(const Status& status) {
+  // A connection that breaks once the head is in cut the answer short (RFC 9209's
+  // http_response_incomplete), which is not the same as a server that never answered.
+  if (parser_ && parser_->head_complete()) {
+    Finish(Status(ErrorCode::kResponseIncomplete,
+                  url_.ToString() + ": response cut short: " + status.message()));
+    return;
+  }
   Finish(Status(status.code(), url_.ToString() + ": " + status.message()));
 }
 

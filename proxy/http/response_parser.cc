@@ -148,6 +148,11 @@ ResponseParser::State ResponseParser::Finish() {
   if (state_ != State::kNeedMore) return state_;
   if (llhttp_finish(&parser_) == HPE_OK && state_ == State::kComplete) return state_;
   if (state_ == State::kComplete) return state_;
+  if (head_complete()) {
+    return Fail(ErrorCode::kResponseIncomplete, "connection closed after " +
+                                                    std::to_string(response_.body.size()) +
+                                                    " bytes of the response body");
+  }
   return Fail(ErrorCode::kHttpProtocolError, "connection closed before the response was complete");
 }
 

@@ -42,6 +42,9 @@ class ResponseParser {
   State Finish();
 
   HttpResponse& response() { return response_; }
+  // head_complete: the final response's head has been read, so a connection that ends now
+  // cuts the response short rather than never answering.
+  bool head_complete() const { return head_complete_; }
   const Status& error() const { return error_; }
 
  private:

@@ -64,6 +64,7 @@ Outcome Run(size_t max_head, size_t max_body, Chunker chunker) {
   } else {
     out.error = parser.error().code();
     DEPUTY_FUZZ_CHECK(out.error == ErrorCode::kHttpProtocolError ||
+                      out.error == ErrorCode::kResponseIncomplete ||
                       out.error == ErrorCode::kDocumentTooLarge);
     DEPUTY_FUZZ_CHECK(IsPrintableAscii(parser.error().message()));
   }

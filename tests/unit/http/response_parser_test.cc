@@ -57,6 +57,14 @@ TEST(ResponseParserTest, TruncatedBodyIsAnError) {
   ResponseParser parser(4096, 100);
   FeedString(parser, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n[]");
   EXPECT_EQ(parser.Finish(), State::kError);
+  EXPECT_EQ(parser.error().code(), ErrorCode::kResponseIncomplete);
+  EXPECT_EQ(parser.error().message(), "connection closed after 2 bytes of the response body");
+}
+
+TEST(ResponseParserTest, ConnectionClosedInsideTheHeadIsAProtocolError) {
+  ResponseParser parser(4096, 100);
+  FeedString(parser, "HTTP/1.1 200 OK\r\nContent-Len");
+  EXPECT_EQ(parser.Finish(), State::kError);
   EXPECT_EQ(parser.error().code(), ErrorCode::kHttpProtocolError);
 }
 
