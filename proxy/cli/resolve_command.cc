@@ -3,34 +3,19 @@
 #include <iostream>
 #include <random>
 
+#include "base/untrusted_text.h"
 #include "config/services_db.h"
 #include "delegation/interpret.h"
-#include "delegation/names.h"
 #include "http/https_client.h"
 #include "http/url.h"
 #include "loop/event_loop.h"
 #include "net/dns_resolver.h"
+#include "net/names.h"
 #include "session/route_plan.h"
 #include "tls/tls_connector.h"
 #include "tls/tls_context.h"
 
 namespace deputy {
-
-namespace {
-
-// TerminalSafe keeps the document readable on an operator's terminal without letting its
-// publisher send escape sequences: control and non-ASCII bytes become '?', newlines stay.
-std::string TerminalSafe(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (c == '\n' || (u >= 0x20 && u < 0x7f)) ? c : '?';
-  }
-  return out;
-}
-
-}  // namespace
 
 int RunResolve(const Config& config, const std::string& domain_arg,
                const std::string& service_arg) {
@@ -83,7 +68,9 @@ int RunResolve(const Config& config, const std::string& domain_arg,
       std::cout << "answer: HTTP " << fetched->response.status << " from " << fetched->final_url
                 << " after " << fetched->redirects << " redirect(s)\n";
       if (fetched->response.status == 200) {
-        std::cout << "document:\n" << TerminalSafe(fetched->response.body.substr(0, 4096)) << "\n";
+        std::cout << "document:\n"
+                  << Printable(fetched->response.body.substr(0, 4096), {.keep_newlines = true})
+                  << "\n";
       }
       std::vector<std::string> skipped;
       auto delegation = InterpretResponse(

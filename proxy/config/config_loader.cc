@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "delegation/names.h"
 #include "http/url.h"
+#include "net/names.h"
 
 namespace deputy {
 

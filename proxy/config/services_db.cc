@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "delegation/names.h"
+#include "net/names.h"
 
 namespace deputy {
 

@@ -6,7 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "delegation/names.h"
+#include "base/untrusted_text.h"
+#include "net/names.h"
 
 namespace deputy {
 
@@ -63,13 +64,7 @@ std::string ShortReason(const std::exception& e) {
       !what.empty() && what.front() == '[' && end != std::string_view::npos) {
     what.remove_prefix(end + 2);
   }
-  std::string out;
-  for (char c : what.substr(0, kMaxReasonLength)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u >= 0x7f) ? '?' : c;
-  }
-  if (what.size() > kMaxReasonLength) out += "...";
-  return out;
+  return Printable(what, {.max_length = kMaxReasonLength});
 }
 
 // Render shows a JSON value in a reason: scalars as written (strings quoted and bounded),

@@ -4,8 +4,8 @@
 
 #include "base/run_once.h"
 #include "config/services_db.h"
-#include "delegation/names.h"
 #include "http/status_line.h"
+#include "net/names.h"
 
 namespace deputy {
 

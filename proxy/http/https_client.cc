@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/run_once.h"
-#include "delegation/names.h"
+#include "net/names.h"
 
 namespace deputy {
 

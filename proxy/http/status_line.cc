@@ -1,5 +1,7 @@
 #include "http/status_line.h"
 
+#include "base/untrusted_text.h"
+
 namespace deputy {
 
 std::string_view ReasonPhrase(int status) {
@@ -45,22 +47,9 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
-namespace {
-
-std::string PrintableAscii(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c >= 0x20 && c < 0x7f) out += c;
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string ProxyStatusValue(const Status& status) {
   std::string details;
-  for (char c : PrintableAscii(status.message())) {
+  for (char c : Printable(status.message())) {
     if (c == '"' || c == '\\') details += '\\';
     details += c;
   }
@@ -70,7 +59,7 @@ std::string ProxyStatusValue(const Status& status) {
 
 std::string ErrorResponse(const Status& status, int http_minor) {
   int code = Describe(status.code()).http_status;
-  std::string body = PrintableAscii(status.message()) + "\n";
+  std::string body = Printable(status.message()) + "\n";
   std::string out = http_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ";
   out += std::to_string(code) + " " + std::string(ReasonPhrase(code)) + "\r\n";
   out += "Proxy-Status: " + ProxyStatusValue(status) + "\r\n";

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "delegation/names.h"
+#include "net/names.h"
 
 namespace deputy {
 

@@ -26,13 +26,13 @@ std::string IpEndpoint::ToString() const {
 }
 
 std::optional<IpEndpoint> ParseIpLiteral(std::string_view host, uint16_t port) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  std::string text(host);
+  bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  if (host.empty() || host.size() > INET6_ADDRSTRLEN) return std::nullopt;
+  const std::string text(host);  // inet_pton needs a terminated string
   IpEndpoint endpoint;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&endpoint.storage);
-  if (inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
+  if (!bracketed && inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(port);
     return endpoint;
@@ -45,6 +45,8 @@ std::optional<IpEndpoint> ParseIpLiteral(std::string_view host, uint16_t port) {
   }
   return std::nullopt;
 }
+
+bool IsIpLiteral(std::string_view host) { return ParseIpLiteral(host, 0).has_value(); }
 
 std::optional<IpEndpoint> PeerEndpoint(const uv_tcp_t* tcp) {
   IpEndpoint endpoint;

@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "config/config_loader.h"
-#include "delegation/names.h"
 #include "fuzz/fuzzer.h"
+#include "net/names.h"
 
 namespace deputy::fuzz::config {
 namespace {

@@ -6,9 +6,9 @@
 
 #include "config/config.h"
 #include "config/services_db.h"
-#include "delegation/names.h"
 #include "frontends/connect_frontend.h"
 #include "fuzz/fuzzer.h"
+#include "net/names.h"
 
 namespace deputy::fuzz::connect_authority {
 namespace {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "delegation/document.h"
-#include "delegation/names.h"
 #include "fuzz/fuzzer.h"
+#include "net/names.h"
 
 namespace deputy::fuzz::document {
 namespace {

@@ -80,4 +80,43 @@ TEST(ResponseParserTest, HugeHeadIsRefused) {
 }
 
 }  // namespace
+// RFC 9110 15.2: a client must accept 1xx responses before the final one, even unasked.
+TEST(ResponseParserTest, InterimResponseBeforeTheFinalOneIsSkipped) {
+  ResponseParser parser(4096, 100);
+  State state = FeedString(parser,
+                           "HTTP/1.1 100 Continue\r\n\r\n"
+                           "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]");
+  EXPECT_EQ(state, State::kComplete);
+  EXPECT_EQ(parser.response().status, 200);
+  EXPECT_EQ(parser.response().body, "[]");
+}
+
+TEST(ResponseParserTest, EarlyHintsBeforeTheFinalResponseAreSkipped) {
+  ResponseParser parser(4096, 100);
+  State state = FeedString(parser,
+                           "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n"
+                           "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(state, State::kComplete);
+  EXPECT_EQ(parser.response().status, 404);
+}
+
+// Trailer fields after a chunked body are head-like data a hostile server can stream forever;
+// they must count against a limit like the head does.
+TEST(ResponseParserTest, ChunkedTrailersAreBounded) {
+  ResponseParser parser(4096, 100);
+  ASSERT_EQ(
+      FeedString(parser, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n"),
+      State::kNeedMore);
+  std::string trailers;
+  for (int i = 0; i < 1000; ++i) trailers += "X-Trailer-" + std::to_string(i) + ": value\r\n";
+  State state = State::kNeedMore;
+  size_t fed = 0;
+  for (int round = 0; round < 64 && state == State::kNeedMore; ++round) {
+    state = FeedString(parser, trailers);
+    fed += trailers.size();
+  }
+  // About 1.5 MiB of trailers against a 4 KiB head limit.
+  EXPECT_EQ(state, State::kError) << fed << " bytes of trailers were accepted";
+}
+
 }  // namespace deputy

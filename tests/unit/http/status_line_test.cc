@@ -10,11 +10,11 @@ TEST(StatusLineTest, ErrorResponseCarriesProxyStatusAndOneLineBody) {
       ErrorResponse(Status(ErrorCode::kTlsCertificateError, "bad \"cert\" \\ for x\r\ny"), 1);
   EXPECT_EQ(response.rfind("HTTP/1.1 502 Bad Gateway\r\n", 0), 0u);
   EXPECT_NE(response.find("Proxy-Status: deputy; error=tls_certificate_error; "
-                          "details=\"bad \\\"cert\\\" \\\\ for xy\"\r\n"),
+                          "details=\"bad \\\"cert\\\" \\\\ for x??y\"\r\n"),
             std::string::npos);
   EXPECT_NE(response.find("Connection: close\r\n"), std::string::npos);
   std::string body = response.substr(response.find("\r\n\r\n") + 4);
-  EXPECT_EQ(body, "bad \"cert\" \\ for xy\n");
+  EXPECT_EQ(body, "bad \"cert\" \\ for x??y\n");
   EXPECT_NE(response.find("Content-Length: " + std::to_string(body.size())), std::string::npos);
 }
 

@@ -4,6 +4,8 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "base/untrusted_text.h"
+#include "net/address.h"
 
 namespace deputy {
 
@@ -23,17 +25,8 @@ std::string NormalizeServiceName(std::string_view name);
 // saying so. Errors are kBadRequest and quote the input.
 Result<std::string> NormalizeDomain(std::string_view domain);
 
-// IsIpLiteral reports whether `host` is an IPv4 dotted quad or an IPv6 address, the latter with
-// or without square brackets.
-bool IsIpLiteral(std::string_view host);
-
 // IsValidHost reports whether `host` is a DNS name (as NormalizeDomain accepts, any case) or an
 // IP literal: what a delegation document's `host` member may hold.
 bool IsValidHost(std::string_view host);
-
-// QuoteUntrusted renders text from the network or a client for a log or error message: in
-// double quotes, at most 80 characters (then "..."), control, non-ASCII, quote and backslash
-// bytes shown as '?', so hostile input can neither flood nor forge a log line.
-std::string QuoteUntrusted(std::string_view text);
 
 }  // namespace deputy

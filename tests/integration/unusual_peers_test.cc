@@ -1,4 +1,4 @@
-// Review tests through a real deputy process: peers that misbehave after a clean start, legal
+// Through a real deputy process: peers that misbehave after a clean start, legal
 // HTTP that is rarely seen, clients that close early, backpressure toward the upstream, caching
 // of failures and of negative answers, redirects across hosts, and a graceful shutdown.
 #include <gtest/gtest.h>
@@ -17,7 +17,7 @@
 namespace deputy::test {
 namespace {
 
-class ReviewTest : public ::testing::Test {
+class UnusualPeersTest : public ::testing::Test {
  protected:
   void PublishTo(uint16_t port) {
     world_.Publish(
@@ -30,7 +30,7 @@ class ReviewTest : public ::testing::Test {
 
 // TLS says data after close_notify is to be ignored. A verified upstream that keeps sending
 // raw bytes after its close_notify must not make deputy hold them.
-TEST_F(ReviewTest, BytesAfterUpstreamCloseNotifyDoNotAccumulate) {
+TEST_F(UnusualPeersTest, BytesAfterUpstreamCloseNotifyDoNotAccumulate) {
   constexpr size_t kJunk = 128 << 20;
   Counter go;
   Counter junk_done;
@@ -74,7 +74,7 @@ TEST_F(ReviewTest, BytesAfterUpstreamCloseNotifyDoNotAccumulate) {
 }
 
 // RFC 9110 15.2: 1xx responses may precede the final one; the document is in the final one.
-TEST_F(ReviewTest, InterimResponseBeforeTheDocumentIsSkipped) {
+TEST_F(UnusualPeersTest, InterimResponseBeforeTheDocumentIsSkipped) {
   auto echo = world_.EchoServer({"example.com"});
   std::string document =
       nlohmann::json::array({World::Entry("xmpp.example.com", echo->port(), "example.com")}).dump();
@@ -92,7 +92,7 @@ TEST_F(ReviewTest, InterimResponseBeforeTheDocumentIsSkipped) {
 
 // Early data larger than one read: the rest stays in the socket while the lookup runs and
 // follows, in order, once the tunnel is up.
-TEST_F(ReviewTest, LargeEarlyDataArrivesIntactAndInOrder) {
+TEST_F(UnusualPeersTest, LargeEarlyDataArrivesIntactAndInOrder) {
   constexpr size_t kEarly = 1 << 20;
   auto echo = world_.EchoServer({"example.com"});
   PublishTo(echo->port());
@@ -126,7 +126,7 @@ TEST_F(ReviewTest, LargeEarlyDataArrivesIntactAndInOrder) {
 }
 
 // HTTP/1.0 clients (nc) get an HTTP/1.0 success line too, and a working tunnel.
-TEST_F(ReviewTest, Http10ConnectGetsAnHttp10SuccessAndATunnel) {
+TEST_F(UnusualPeersTest, Http10ConnectGetsAnHttp10SuccessAndATunnel) {
   auto echo = world_.EchoServer({"example.com"});
   PublishTo(echo->port());
   world_.StartDeputy();
@@ -144,7 +144,7 @@ TEST_F(ReviewTest, Http10ConnectGetsAnHttp10SuccessAndATunnel) {
 
 // The mirror of the slow-reader test: an upstream that reads slowly while the client sends
 // as fast as it can; deputy must stop reading the client instead of buffering.
-TEST_F(ReviewTest, SlowUpstreamReaderKeepsDeputyMemoryBounded) {
+TEST_F(UnusualPeersTest, SlowUpstreamReaderKeepsDeputyMemoryBounded) {
   constexpr size_t kTotal = 64 << 20;
   constexpr size_t kBlock = 1 << 20;
   TlsServer upstream(world_.ca.Issue(CertOptions{{"example.com"}}), [](TlsConnection& conn) {
@@ -177,7 +177,7 @@ TEST_F(ReviewTest, SlowUpstreamReaderKeepsDeputyMemoryBounded) {
 
 // A failed lookup is not cached and never falls back to the domain itself; once the document
 // is fixed, the next client gets through.
-TEST_F(ReviewTest, FailedLookupNeverFallsBackAndIsNotCached) {
+TEST_F(UnusualPeersTest, FailedLookupNeverFallsBackAndIsNotCached) {
   auto direct = world_.EchoServer({"example.org"});
   world_.config["services"] = {{"xmpp-client", direct->port()}};
   world_.PublishResponse("xmpp-client", {.status = 500});
@@ -195,7 +195,7 @@ TEST_F(ReviewTest, FailedLookupNeverFallsBackAndIsNotCached) {
 }
 
 // 404 is cached for negative_ttl_s: the second client falls back without a second fetch.
-TEST_F(ReviewTest, NotDelegatedAnswerIsCached) {
+TEST_F(UnusualPeersTest, NotDelegatedAnswerIsCached) {
   auto direct = world_.EchoServer({"example.net"});
   world_.config["services"] = {{"xmpp-client", direct->port()}};
   world_.StartDeputy();
@@ -210,7 +210,7 @@ TEST_F(ReviewTest, NotDelegatedAnswerIsCached) {
 
 // The document limit bounds the document. A 404 page or a redirect carries no document, and a
 // big one (an HTML error page) must not turn "not delegated" or "moved" into a failed lookup.
-TEST_F(ReviewTest, LargeBodyOfANotFoundPageStillMeansNotDelegated) {
+TEST_F(UnusualPeersTest, LargeBodyOfANotFoundPageStillMeansNotDelegated) {
   auto direct = world_.EchoServer({"example.net"});
   world_.config["services"] = {{"xmpp-client", direct->port()}};
   WellKnownServer::Response not_found;
@@ -225,7 +225,7 @@ TEST_F(ReviewTest, LargeBodyOfANotFoundPageStillMeansNotDelegated) {
   EXPECT_TRUE(direct->handshakes().WaitFor(1));
 }
 
-TEST_F(ReviewTest, LargeBodyOfARedirectIsNotTheDocument) {
+TEST_F(UnusualPeersTest, LargeBodyOfARedirectIsNotTheDocument) {
   auto echo = world_.EchoServer({"example.com"});
   PublishTo(echo->port());
   WellKnownServer::Response moved;
@@ -241,7 +241,7 @@ TEST_F(ReviewTest, LargeBodyOfARedirectIsNotTheDocument) {
 
 // A redirect to another https host is followed, and that host's certificate is verified for
 // that host's name, not the first one's.
-TEST_F(ReviewTest, RedirectHopIsVerifiedForItsOwnHost) {
+TEST_F(UnusualPeersTest, RedirectHopIsVerifiedForItsOwnHost) {
   auto echo = world_.EchoServer({"example.com"});
   WellKnownServer other(world_.ca.Issue(CertOptions{{"other.example.com"}}));
   WellKnownServer::Response document;
@@ -273,7 +273,7 @@ TEST_F(ReviewTest, RedirectHopIsVerifiedForItsOwnHost) {
 
 // A client that resets while its lookup is still running leaves one access-log line and no
 // damage: the next client is served normally.
-TEST_F(ReviewTest, ClientResetDuringTheLookupIsHarmless) {
+TEST_F(UnusualPeersTest, ClientResetDuringTheLookupIsHarmless) {
   auto echo = world_.EchoServer({"example.com"});
   WellKnownServer::Response slow;
   slow.body =
@@ -297,7 +297,7 @@ TEST_F(ReviewTest, ClientResetDuringTheLookupIsHarmless) {
 }
 
 // SIGTERM stops accepting, lets a running tunnel finish its work, then exits cleanly.
-TEST_F(ReviewTest, SigtermDrainsARunningTunnel) {
+TEST_F(UnusualPeersTest, SigtermDrainsARunningTunnel) {
   auto echo = world_.EchoServer({"example.com"});
   PublishTo(echo->port());
   DeputyProcess& deputy = world_.StartDeputy();
@@ -325,7 +325,7 @@ TEST_F(ReviewTest, SigtermDrainsARunningTunnel) {
 
 // While deputy drains after SIGTERM, /healthz says so (503), so a load balancer stops sending
 // new clients; the admin endpoint must still answer for that.
-TEST_F(ReviewTest, HealthzReportsDrainingDuringShutdown) {
+TEST_F(UnusualPeersTest, HealthzReportsDrainingDuringShutdown) {
   auto echo = world_.EchoServer({"example.com"});
   PublishTo(echo->port());
   DeputyProcess& deputy = world_.StartDeputy();
@@ -342,7 +342,7 @@ TEST_F(ReviewTest, HealthzReportsDrainingDuringShutdown) {
 // Shutdown while a lookup waits on a silent well-known server and a handshake waits on a silent
 // upstream: a second signal cuts both, and deputy exits cleanly (under ASan, without a
 // use-after-free in the teardown).
-TEST_F(ReviewTest, ShutdownWithLookupAndHandshakeInFlightExitsCleanly) {
+TEST_F(UnusualPeersTest, ShutdownWithLookupAndHandshakeInFlightExitsCleanly) {
   TcpServer silent(TcpServer::HoldOpen());
   PublishTo(silent.port());
   world_.PublishResponse("xmpp-server", {.never_answer = true});

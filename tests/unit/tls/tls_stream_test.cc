@@ -1,5 +1,5 @@
-// Review tests below the process boundary: the response parser against legal but unusual
-// responses, and TlsStream over an in-memory transport, driven record by record.
+// TlsStream over an in-memory transport, driven record by record: plaintext both ways, pass
+// limits, close_notify, truncation, resets and reads resumed after a pause.
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -9,7 +9,6 @@
 #include <string>
 
 #include "base/buffer.h"
-#include "http/response_parser.h"
 #include "loop/event_loop.h"
 #include "net/byte_stream.h"
 #include "support/temp_dir.h"
@@ -19,53 +18,6 @@
 
 namespace deputy::test {
 namespace {
-
-using State = ResponseParser::State;
-
-State FeedText(ResponseParser& parser, const std::string& text) {
-  Buffer input;
-  input.Append(text);
-  return parser.Feed(input);
-}
-
-// RFC 9110 15.2: a client must accept 1xx responses before the final one, even unasked.
-TEST(ReviewResponseParserTest, InterimResponseBeforeTheFinalOneIsSkipped) {
-  ResponseParser parser(4096, 100);
-  State state = FeedText(parser,
-                         "HTTP/1.1 100 Continue\r\n\r\n"
-                         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]");
-  EXPECT_EQ(state, State::kComplete);
-  EXPECT_EQ(parser.response().status, 200);
-  EXPECT_EQ(parser.response().body, "[]");
-}
-
-TEST(ReviewResponseParserTest, EarlyHintsBeforeTheFinalResponseAreSkipped) {
-  ResponseParser parser(4096, 100);
-  State state = FeedText(parser,
-                         "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n"
-                         "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-  EXPECT_EQ(state, State::kComplete);
-  EXPECT_EQ(parser.response().status, 404);
-}
-
-// Trailer fields after a chunked body are head-like data a hostile server can stream forever;
-// they must count against a limit like the head does.
-TEST(ReviewResponseParserTest, ChunkedTrailersAreBounded) {
-  ResponseParser parser(4096, 100);
-  ASSERT_EQ(
-      FeedText(parser, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n"),
-      State::kNeedMore);
-  std::string trailers;
-  for (int i = 0; i < 1000; ++i) trailers += "X-Trailer-" + std::to_string(i) + ": value\r\n";
-  State state = State::kNeedMore;
-  size_t fed = 0;
-  for (int round = 0; round < 64 && state == State::kNeedMore; ++round) {
-    state = FeedText(parser, trailers);
-    fed += trailers.size();
-  }
-  // About 1.5 MiB of trailers against a 4 KiB head limit.
-  EXPECT_EQ(state, State::kError) << fed << " bytes of trailers were accepted";
-}
 
 // MemoryTransport is a ByteStream whose "wire" is two Buffers the test moves by hand.
 class MemoryTransport : public ByteStream {
@@ -131,9 +83,9 @@ bssl::UniquePtr<SSL_CTX> ServerContext(const KeyPair& pair) {
   return ctx;
 }
 
-// ReviewTlsStreamTest connects a TlsStream (client) and a BoringSSL server through memory
+// TlsStreamOverMemoryTest connects a TlsStream (client) and a BoringSSL server through memory
 // BIOs, so each test decides exactly which ciphertext reaches the stream and when.
-class ReviewTlsStreamTest : public ::testing::Test {
+class TlsStreamOverMemoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto client_ctx = TlsClientContext::Create(ca_.WriteCertFile(dir_.path()), TlsVersion::kTls12);
@@ -230,7 +182,7 @@ class ReviewTlsStreamTest : public ::testing::Test {
   Recorder recorder_;
 };
 
-TEST_F(ReviewTlsStreamTest, PlaintextFlowsBothWaysAfterTheHandshake) {
+TEST_F(TlsStreamOverMemoryTest, PlaintextFlowsBothWaysAfterTheHandshake) {
   stream_->SetReadEnabled(true);
   Buffer out;
   out.Append("hello upstream");
@@ -245,7 +197,7 @@ TEST_F(ReviewTlsStreamTest, PlaintextFlowsBothWaysAfterTheHandshake) {
 
 // One read that carries more than a pass's worth of records, ending in a record the pass reads
 // only in part: the rest of that record must still arrive, without any further ciphertext.
-TEST_F(ReviewTlsStreamTest, PassLimitDoesNotStrandTheRestOfARecord) {
+TEST_F(TlsStreamOverMemoryTest, PassLimitDoesNotStrandTheRestOfARecord) {
   stream_->SetReadEnabled(true);
   std::string record(1000, 'r');
   constexpr int kRecords = 66;  // 66000 bytes: the 64 KiB pass limit falls inside record 66
@@ -258,7 +210,7 @@ TEST_F(ReviewTlsStreamTest, PassLimitDoesNotStrandTheRestOfARecord) {
   EXPECT_EQ(recorder_.received.size(), kRecords * record.size());
 }
 
-TEST_F(ReviewTlsStreamTest, CloseNotifyIsOneEndOfStreamAndWritingGoesOn) {
+TEST_F(TlsStreamOverMemoryTest, CloseNotifyIsOneEndOfStreamAndWritingGoesOn) {
   stream_->SetReadEnabled(true);
   ASSERT_GT(SSL_write(server_.get(), "last words", 10), 0);
   SSL_shutdown(server_.get());
@@ -277,7 +229,7 @@ TEST_F(ReviewTlsStreamTest, CloseNotifyIsOneEndOfStreamAndWritingGoesOn) {
   EXPECT_EQ(ServerRead(), "still talking");
 }
 
-TEST_F(ReviewTlsStreamTest, ShutdownWriteSendsCloseNotifyThenEndsTheTransport) {
+TEST_F(TlsStreamOverMemoryTest, ShutdownWriteSendsCloseNotifyThenEndsTheTransport) {
   stream_->SetReadEnabled(true);
   Buffer out;
   out.Append("bye");
@@ -297,7 +249,7 @@ TEST_F(ReviewTlsStreamTest, ShutdownWriteSendsCloseNotifyThenEndsTheTransport) {
 
 // A transport that ends without close_notify may have cut the stream: the bytes that came are
 // delivered, then the end is an error, not an end of stream.
-TEST_F(ReviewTlsStreamTest, TransportEndWithoutCloseNotifyIsATruncation) {
+TEST_F(TlsStreamOverMemoryTest, TransportEndWithoutCloseNotifyIsATruncation) {
   stream_->SetReadEnabled(true);
   ASSERT_GT(SSL_write(server_.get(), "abc", 3), 0);
   Buffer in = FromServer();
@@ -312,7 +264,7 @@ TEST_F(ReviewTlsStreamTest, TransportEndWithoutCloseNotifyIsATruncation) {
 }
 
 // Where truncation is allowed, the transport's end is an end of stream, as with plain TCP.
-TEST_F(ReviewTlsStreamTest, TransportEndWithoutCloseNotifyIsAnEndOfStreamWhenAllowed) {
+TEST_F(TlsStreamOverMemoryTest, TransportEndWithoutCloseNotifyIsAnEndOfStreamWhenAllowed) {
   stream_->SetAllowTruncation(true);
   stream_->SetReadEnabled(true);
   ASSERT_GT(SSL_write(server_.get(), "abc", 3), 0);
@@ -326,7 +278,7 @@ TEST_F(ReviewTlsStreamTest, TransportEndWithoutCloseNotifyIsAnEndOfStreamWhenAll
 }
 
 // Reset aborts: the transport is reset and the server never reads a close_notify.
-TEST_F(ReviewTlsStreamTest, ResetResetsTheTransportWithoutCloseNotify) {
+TEST_F(TlsStreamOverMemoryTest, ResetResetsTheTransportWithoutCloseNotify) {
   stream_->SetReadEnabled(true);
   Buffer out;
   out.Append("partial");
@@ -344,7 +296,7 @@ TEST_F(ReviewTlsStreamTest, ResetResetsTheTransportWithoutCloseNotify) {
 }
 
 // Records that arrive while the reader is paused wait, and come out when it resumes.
-TEST_F(ReviewTlsStreamTest, RecordsBufferedWhilePausedArriveOnResume) {
+TEST_F(TlsStreamOverMemoryTest, RecordsBufferedWhilePausedArriveOnResume) {
   stream_->SetReadEnabled(true);
   stream_->SetReadEnabled(false);
   EXPECT_FALSE(transport_->reading);

@@ -1,4 +1,4 @@
-#include "delegation/names.h"
+#include "net/names.h"
 
 #include <arpa/inet.h>
 #include <idn2.h>
@@ -13,7 +13,6 @@ namespace {
 
 constexpr size_t kMaxDomainLength = 253;
 constexpr size_t kMaxLabelLength = 63;
-constexpr size_t kMaxQuotedLength = 80;
 
 bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
@@ -70,17 +69,6 @@ std::string CheckALabel(const std::string& label) {
 
 }  // namespace
 
-std::string QuoteUntrusted(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text.substr(0, kMaxQuotedLength)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') ? '?' : c;
-  }
-  if (text.size() > kMaxQuotedLength) out += "...";
-  out += '"';
-  return out;
-}
-
 std::string NormalizeServiceName(std::string_view name) {
   std::string out(name);
   std::transform(out.begin(), out.end(), out.begin(), ToLowerAscii);
@@ -100,18 +88,6 @@ bool IsValidServiceName(std::string_view name) {
     }
   }
   return has_letter;
-}
-
-bool IsIpLiteral(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-    // Brackets only ever enclose IPv6.
-    if (host.find(':') == std::string_view::npos) return false;
-  }
-  if (host.empty() || host.size() > INET6_ADDRSTRLEN) return false;
-  const std::string text(host);  // inet_pton needs a terminated string
-  unsigned char buf[16];
-  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
 Result<std::string> NormalizeDomain(std::string_view domain) {

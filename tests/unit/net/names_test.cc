@@ -1,4 +1,4 @@
-#include "delegation/names.h"
+#include "net/names.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,5 @@
-// Review 2: end-to-end proofs of findings in the delegation lookup and `deputy resolve`.
+// Text from publishers and redirects reaches the terminal and the log only in printable form;
+// service names match whatever their case.
 #include <gtest/gtest.h>
 
 #include "integration/world.h"
@@ -16,7 +17,7 @@ bool HasControlOrNonAscii(const std::string& text) {
 
 // The document body is whatever the well-known server sends. `deputy resolve` prints it to the
 // operator's terminal as is, so a hostile publisher can send terminal escape sequences.
-TEST(Review2CliTest, ResolveDoesNotPrintControlBytesFromTheDocument) {
+TEST(ResolveOutputTest, ResolveDoesNotPrintControlBytesFromTheDocument) {
   World world;
   world.Publish("xmpp-client", "[\x1b]0;owned\x07\x1b[2J]");
   std::string config = world.dir.Write("resolve.json", world.config.dump());
@@ -28,7 +29,7 @@ TEST(Review2CliTest, ResolveDoesNotPrintControlBytesFromTheDocument) {
 
 // A Location that cannot be followed is refused, but its raw bytes (up to 200 of them, tabs and
 // non-ASCII included) are copied into the error message that spdlog writes to stderr.
-TEST(Review2LogTest, RefusedLocationDoesNotReachTheLogRaw) {
+TEST(LogSafetyTest, RefusedLocationDoesNotReachTheLogRaw) {
   World world;
   WellKnownServer::Response redirect;
   redirect.raw =
@@ -47,7 +48,7 @@ TEST(Review2LogTest, RefusedLocationDoesNotReachTheLogRaw) {
 
 // RFC 6335: service names are compared without regard to case. A client naming the service in
 // upper case should reach the same delegation, not a different URL that 404s into the fallback.
-TEST(Review2ServiceNameTest, UpperCaseServiceReachesTheSameDelegation) {
+TEST(ServiceNameCaseTest, UpperCaseServiceReachesTheSameDelegation) {
   World world;
   auto echo = world.EchoServer({"example.com"});
   world.Publish("xmpp-client", nlohmann::json::array(
