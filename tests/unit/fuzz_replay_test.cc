@@ -19,6 +19,7 @@
 #include "fuzz/document_fuzzer.cc"
 #include "fuzz/request_head_fuzzer.cc"
 #include "fuzz/response_fuzzer.cc"
+#include "fuzz/services_file_fuzzer.cc"
 #include "fuzz/url_fuzzer.cc"
 
 namespace deputy::fuzz {
