@@ -1,6 +1,7 @@
 #include "log/line_writer.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,11 +11,18 @@ namespace deputy {
 
 namespace {
 
-// WriteAll writes all of `text` to the blocking `fd`; false on an error such as EPIPE.
+// WriteAll writes all of `text` to `fd`; false on an error such as EPIPE. The descriptor may
+// have been made non-blocking by whoever shares it (a supervisor's pipe, a tty): then wait for
+// room instead of tearing the line.
 bool WriteAll(int fd, std::string_view text) {
   while (!text.empty()) {
     const ssize_t n = write(fd, text.data(), text.size());
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd writable{.fd = fd, .events = POLLOUT, .revents = 0};
+      if (poll(&writable, 1, -1) < 0 && errno != EINTR) return false;
+      continue;
+    }
     if (n <= 0) return false;
     text.remove_prefix(static_cast<size_t>(n));
   }
@@ -44,6 +52,12 @@ void LineWriter::Write(std::string line) {
     }
   }
   state_->dropped.fetch_add(1, std::memory_order_relaxed);
+}
+
+void LineWriter::StopTaking() {
+  std::lock_guard lock(state_->mu);
+  state_->closed = true;
+  state_->wake.notify_one();
 }
 
 bool LineWriter::Close(std::chrono::milliseconds timeout) {

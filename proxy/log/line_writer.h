@@ -38,6 +38,10 @@ class LineWriter {
   // instead, and counts it, when the queue is full or the writer is closed.
   void Write(std::string line);
 
+  // StopTaking ends the queue without waiting: the thread writes what is queued and finishes.
+  // Calling it on every writer before closing any lets them drain side by side.
+  void StopTaking();
+
   // Close stops taking lines and gives the thread up to `timeout` to write what is queued.
   // Returns true when the thread has finished; false when the sink still blocked it at the
   // deadline: the thread is then left to finish on its own, or to end with the process, and

@@ -54,6 +54,9 @@ ProcessLogs::~ProcessLogs() {
   } else {
     UseStderrLogger(spdlog::default_logger()->level());
   }
+  // Both drain side by side: a stuck stdout must not cost stderr its last lines.
+  access_.StopTaking();
+  diagnostic_->StopTaking();
   const auto deadline = std::chrono::steady_clock::now() + kShutdownFlush;
   access_.Close(Remaining(deadline));
   diagnostic_->Close(Remaining(deadline));
