@@ -171,7 +171,7 @@ void Session::OnUpstream(Result<TlsConnection> connection) {
   tunnel_ =
       std::make_unique<Tunnel>(services_.loop, std::move(client_), std::move(connection->stream),
                                options, [this](const Status& status) { OnTunnelDone(status); });
-  tunnel_->Start(early_data_);
+  tunnel_->Start(early_data_, client_ended_);
 }
 
 Status Session::ConnectLimitReached(TlsConnectAttempt::Limit limit) const {
@@ -223,8 +223,14 @@ void Session::OnData(Buffer& data) {
 }
 
 void Session::OnEndOfStream() {
-  // Before the tunnel a FIN counts as leaving, as with HAProxy's abortonclose: the lookup and
-  // the connect are for nobody now.
+  // A fixed listener's client speaks plain TCP: its FIN is a half-close ("that was my whole
+  // request") and is passed on once the tunnel is up. A CONNECT client waits for its 200, so
+  // before it a FIN counts as leaving, as with HAProxy's abortonclose: the lookup and the
+  // connect are for nobody now.
+  if (!lingering_ && listener_.type == ListenerType::kFixed) {
+    client_ended_ = true;
+    return;
+  }
   Finish(lingering_ ? result_
                     : Status(ErrorCode::kClientClosed,
                              "the client closed its connection before the tunnel was up"));

@@ -97,6 +97,7 @@ class Session : public Deferrable, private StreamCallbacks {
   bool lingering_ = false;
   size_t lingered_bytes_ = 0;
   Status result_;
+  bool client_ended_ = false;  // a fixed listener's client half-closed before the tunnel
   bool finished_ = false;
 };
 

@@ -30,11 +30,15 @@ Tunnel::~Tunnel() {
   }
 }
 
-void Tunnel::Start(Buffer& early_data) {
+void Tunnel::Start(Buffer& early_data, bool client_ended) {
   last_activity_ = std::chrono::steady_clock::now();
   idle_timer_.Start(uint64_t{options_.idle_timeout_s} * 1000);
   if (!early_data.empty()) OnData(kClient, early_data);
   if (ending()) return;
+  if (client_ended) {
+    OnEndOfStream(kClient);
+    if (ending()) return;
+  }
   for (Side& side : sides_) {
     if (!side.paused) side.stream->SetReadEnabled(true);
   }

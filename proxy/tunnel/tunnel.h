@@ -46,8 +46,9 @@ class Tunnel {
   Tunnel& operator=(const Tunnel&) = delete;
 
   // Start forwards `early_data` (client bytes that arrived with its request) and starts both
-  // directions.
-  void Start(Buffer& early_data);
+  // directions. `client_ended`: the client already sent its end of stream (a half-close before
+  // the tunnel existed), which is passed on after the early data.
+  void Start(Buffer& early_data, bool client_ended = false);
 
   uint64_t bytes_upstream() const { return sides_[kClient].bytes_read; }
   uint64_t bytes_downstream() const { return sides_[kUpstream].bytes_read; }

@@ -114,8 +114,42 @@ TEST_P(ClientLeavesDuringHandshakeTest, FixedListenerAbandonsTheUpstreamHandshak
   EXPECT_EQ(silent.accepted().value(), 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Ways, ClientLeavesDuringHandshakeTest,
-                         ::testing::Values(Leave::kFin, Leave::kReset), LeaveName);
+// A fixed listener's client speaks plain TCP, so only a reset means it left; a FIN is its
+// half-close (next test).
+INSTANTIATE_TEST_SUITE_P(Ways, ClientLeavesDuringHandshakeTest, ::testing::Values(Leave::kReset),
+                         LeaveName);
+
+// A plain-TCP client that sends its whole request and half-closes at once (printf ... | nc -N)
+// still gets the upstream's whole answer through a fixed listener: its FIN reaches the upstream
+// after its bytes, once the tunnel is up.
+TEST(FixedListenerHalfCloseTest, FinBeforeTheTunnelIsPassedOnAfterTheRequest) {
+  World world;
+  TlsServer upstream(world.ca.Issue(CertOptions{{"example.com"}}), [](TlsConnection& conn) {
+    std::string request;
+    if (!conn.ReadUntilClose(&request)) return;
+    conn.WriteAll("reply to " + request);
+    conn.ShutdownWrite();
+  });
+  world.Publish(
+      "xmpp-client",
+      nlohmann::json::array({World::Entry("xmpp.example.com", upstream.port(), "example.com")})
+          .dump());
+  world.config["listeners"].push_back({{"name", "xmpp"},
+                                       {"type", "fixed"},
+                                       {"address", "127.0.0.1:0"},
+                                       {"domain", "example.org"},
+                                       {"service", "xmpp-client"}});
+  DeputyProcess& deputy = world.StartDeputy();
+  Socket client = ConnectTcp(deputy.Port("xmpp"));
+  ASSERT_TRUE(client.valid());
+  ASSERT_TRUE(SendAll(client.fd(), "question"));
+  ASSERT_TRUE(ShutdownWrite(client.fd()));
+  Received answer = RecvUntilClose(client.fd());
+  EXPECT_EQ(answer.end, RecvEnd::kEof);
+  EXPECT_EQ(answer.data, "reply to question");
+  ASSERT_TRUE(deputy.WaitForAccessLogLines(1));
+  EXPECT_EQ(deputy.AccessLog().at(0)["result"], "ok");
+}
 
 }  // namespace
 }  // namespace deputy::test
