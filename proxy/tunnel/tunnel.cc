@@ -118,8 +118,15 @@ void Tunnel::FlushThenReset() {
     Finish(abort_status_);
     return;
   }
-  // Acknowledgements raise no event; look again shortly (a drained write also looks).
-  flush_timer_.Start(std::min<uint64_t>(kFlushPollMs, static_cast<uint64_t>(left.count())));
+  uint64_t wait_ms = static_cast<uint64_t>(left.count());
+  if (stream.BufferedBytes() == 0) {
+    // Everything is with the kernel; acknowledgements raise no event, so look again, less often
+    // each time, so that many tunnels failing at once do not flood the loop.
+    wait_ms = std::min(wait_ms, flush_poll_ms_);
+    flush_poll_ms_ = std::min(flush_poll_ms_ * 2, kMaxFlushPollMs);
+  }
+  // While bytes are still queued, OnWriteDrained looks again; the timer is only the deadline.
+  flush_timer_.Start(wait_ms);
 }
 
 void Tunnel::OnIdleCheck() {

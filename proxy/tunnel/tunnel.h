@@ -37,7 +37,8 @@ class Tunnel {
   // After a failure, how long the other side's queued bytes get to reach its peer, and how
   // often that is checked.
   static constexpr uint64_t kFlushBeforeResetMs = 1000;
-  static constexpr uint64_t kFlushPollMs = 5;
+  static constexpr uint64_t kFirstFlushPollMs = 5;
+  static constexpr uint64_t kMaxFlushPollMs = 100;
 
   Tunnel(EventLoop& loop, std::unique_ptr<ByteStream> client, std::unique_ptr<ByteStream> upstream,
          TunnelOptions options, DoneCallback done);
@@ -98,6 +99,7 @@ class Tunnel {
   bool aborting_ = false;  // one side failed; the other flushes, then is reset
   SideIndex survivor_ = kClient;
   std::chrono::steady_clock::time_point flush_deadline_;
+  uint64_t flush_poll_ms_ = kFirstFlushPollMs;
   Status abort_status_;
 };
 
