@@ -244,7 +244,10 @@ void Session::OnError(const Status& status) {
 }
 
 void Session::Abort() {
-  Finish(Status(ErrorCode::kConnectionTerminated, "deputy is shutting down"));
+  const Status status(ErrorCode::kConnectionTerminated, "deputy is shutting down");
+  // A running tunnel is reset on both sides: a cut download must not read as complete.
+  if (tunnel_) tunnel_->Cut(status);
+  Finish(status);
 }
 
 void Session::Finish(const Status& status) {

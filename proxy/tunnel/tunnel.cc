@@ -129,6 +129,13 @@ void Tunnel::FlushThenReset() {
   flush_timer_.Start(wait_ms);
 }
 
+void Tunnel::Cut(const Status& status) {
+  if (finished_) return;
+  for (Side& side : sides_) side.stream->Reset();
+  // A cut during the flush after a failure keeps that failure as the result.
+  Finish(aborting_ ? abort_status_ : status);
+}
+
 void Tunnel::OnIdleCheck() {
   auto idle_for = std::chrono::steady_clock::now() - last_activity_;
   auto limit = std::chrono::seconds(options_.idle_timeout_s);

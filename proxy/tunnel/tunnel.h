@@ -51,6 +51,10 @@ class Tunnel {
   // the tunnel existed), which is passed on after the early data.
   void Start(Buffer& early_data, bool client_ended = false);
 
+  // Cut ends the tunnel now, resetting both sides, so neither peer mistakes deputy's decision
+  // (shutdown) for a clean end of stream. The done callback runs unless it already has.
+  void Cut(const Status& status);
+
   uint64_t bytes_upstream() const { return sides_[kClient].bytes_read; }
   uint64_t bytes_downstream() const { return sides_[kUpstream].bytes_read; }
 

@@ -323,6 +323,26 @@ TEST_F(UnusualPeersTest, SigtermDrainsARunningTunnel) {
   EXPECT_EQ(deputy.WaitForExit(Millis(10000)), 0);
 }
 
+// A second SIGTERM cuts running tunnels at once, and the client reads the cut as a reset, not
+// as a clean end of stream.
+TEST_F(UnusualPeersTest, SecondSigtermResetsARunningTunnel) {
+  auto echo = world_.EchoServer({"example.com"});
+  PublishTo(echo->port());
+  DeputyProcess& deputy = world_.StartDeputy();
+  auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
+  ASSERT_TRUE(tunnel.head.has_value());
+  ASSERT_EQ(tunnel.head->status, 200);
+  ASSERT_TRUE(SendAll(tunnel.socket.fd(), "ping"));
+  EXPECT_EQ(RecvExact(tunnel.socket.fd(), 4).data, "ping");
+  ASSERT_EQ(kill(deputy.pid(), SIGTERM), 0);
+  ASSERT_TRUE(deputy.WaitForStderr("shutting down"));
+  ASSERT_EQ(kill(deputy.pid(), SIGTERM), 0);
+  EXPECT_EQ(RecvUntilClose(tunnel.socket.fd()).end, RecvEnd::kReset);
+  EXPECT_EQ(deputy.WaitForExit(Millis(10000)), 0);
+  ASSERT_TRUE(deputy.WaitForAccessLogLines(1, kDefaultTimeout));
+  EXPECT_EQ(deputy.AccessLog().at(0)["result"], "connection_terminated");
+}
+
 // While deputy drains after SIGTERM, /healthz says so (503), so a load balancer stops sending
 // new clients; the admin endpoint must still answer for that.
 TEST_F(UnusualPeersTest, HealthzReportsDrainingDuringShutdown) {
