@@ -9,11 +9,12 @@
 
 namespace deputy::test {
 
-Socket ConnectTcp(uint16_t port, Millis timeout) {
+Socket ConnectTcp(uint16_t port, Millis timeout, bool (*configure)(int fd)) {
   IgnoreSigpipe();
   Deadline deadline(timeout);
   Socket sock(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!sock.valid()) return sock;
+  if (configure != nullptr && !configure(sock.fd())) return Socket();
   sockaddr_in addr = {};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -16,7 +16,9 @@ namespace deputy::test {
 // Sockets stay in blocking mode for the caller; the helpers never block past their timeout.
 
 // ConnectTcp connects to 127.0.0.1:`port`; an invalid Socket if refused or timed out.
-Socket ConnectTcp(uint16_t port, Millis timeout = kDefaultTimeout);
+// `configure`, when given, sets socket options before the connect (and may fail it).
+Socket ConnectTcp(uint16_t port, Millis timeout = kDefaultTimeout,
+                  bool (*configure)(int fd) = nullptr);
 
 // SendAll writes every byte of `data` within `timeout`.
 bool SendAll(int fd, std::string_view data, Millis timeout = kDefaultTimeout);

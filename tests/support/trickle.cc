@@ -47,25 +47,7 @@ bool SetSmallWindow(int fd) {
 }  // namespace
 
 Socket ConnectTcpWithSmallWindow(uint16_t port, Millis timeout) {
-  IgnoreSigpipe();
-  Deadline deadline(timeout);
-  Socket sock(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!sock.valid() || !SetSmallWindow(sock.fd())) return Socket();
-  sockaddr_in addr = {};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (connect(sock.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    if (errno != EINPROGRESS) return Socket();
-    if (WaitFd(sock.fd(), POLLOUT, deadline) != WaitResult::kReady) return Socket();
-    int error = 0;
-    socklen_t len = sizeof(error);
-    if (getsockopt(sock.fd(), SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) {
-      return Socket();
-    }
-  }
-  if (!SetNonBlocking(sock.fd(), false)) return Socket();
-  return sock;
+  return ConnectTcp(port, timeout, SetSmallWindow);
 }
 
 bool ShrinkListenerWindow(uint16_t port) {
