@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "support/client.h"
 #include "support/http_head.h"
@@ -188,6 +189,12 @@ TEST_F(FixturesTest, ManyFixturesLeakNoFdsOrThreads) {
     ASSERT_TRUE(tcp.accepted().WaitFor(1));
   }
   EXPECT_EQ(CountEntries("/proc/self/fd"), fds);
+  // pthread_join returns when the kernel clears the thread's id, a moment before it drops the
+  // thread's /proc/self/task entry, and no event marks the drop: poll for it, with a bound.
+  Deadline settled(Millis(2000));
+  while (CountEntries("/proc/self/task") > threads && !settled.expired()) {
+    std::this_thread::sleep_for(Millis(1));
+  }
   EXPECT_EQ(CountEntries("/proc/self/task"), threads);
 }
 
