@@ -49,8 +49,9 @@ void HttpsFetch::OnConnected(Result<TlsConnection> connection) {
     return;
   }
   stream_ = std::move(connection->stream);
-  // Many web servers skip close_notify; a Content-Length or chunked body shows a cut by itself.
-  stream_->SetAllowTruncation(true);
+  // Truncation stays an error: a framed body (Content-Length, chunked) is complete before the
+  // transport ends, so servers that skip close_notify still work, while a body delimited by the
+  // connection's end is only trusted when close_notify authenticates that end.
   stream_->SetCallbacks(this);
   parser_ = std::make_unique<ResponseParser>(kMaxResponseHeadBytes, limits_.max_body_bytes);
   Buffer request;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "integration/world.h"
+#include "support/metric_wait.h"
 #include "support/process_stats.h"
 #include "support/silent_dns_server.h"
 #include "support/slow_clients.h"
@@ -60,16 +61,6 @@ void ExpectEcho(int fd, size_t size) {
   Received echoed = RecvExact(fd, size);
   EXPECT_EQ(echoed.end, RecvEnd::kData);
   EXPECT_EQ(Sha256Hex(echoed.data), Sha256Hex(data));
-}
-
-// Counter value of `series` (e.g. `deputy_tunnels_total{listener="connect",result="ok"}`) in
-// deputy's /metrics, -1 when absent.
-double MetricValue(uint16_t admin_port, const std::string& series) {
-  std::optional<HttpResponse> metrics = HttpGet(admin_port, "/metrics");
-  if (!metrics) return -1;
-  size_t at = metrics->body.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::strtod(metrics->body.c_str() + at + series.size() + 2, nullptr);
 }
 
 // ---- 10,000 tunnels -------------------------------------------------------------------------
@@ -161,9 +152,9 @@ TEST(FaultInjection, TenThousandTunnelsHalfClosingInAnyOrderLoseNoByte) {
                                  << " sink connections failed, first: " << anonymous.front();
   std::printf("%zu tunnels, %llu bytes checked end to end; deputy used %ld ms of CPU\n",
               outcomes.size(), static_cast<unsigned long long>(bytes), ProcessCpuMs(deputy.pid()));
-  EXPECT_EQ(
-      MetricValue(deputy.Port("admin"), "deputy_tunnels_total{listener=\"connect\",result=\"ok\"}"),
-      static_cast<double>(kWaves * kTunnelsPerWave));
+  EXPECT_EQ(ScrapeMetric(deputy.Port("admin"),
+                         "deputy_tunnels_total{listener=\"connect\",result=\"ok\"}"),
+            static_cast<double>(kWaves * kTunnelsPerWave));
   EXPECT_EQ(world.Fetches("xmpp-client"), 1);
 }
 
@@ -407,7 +398,7 @@ TEST(FaultInjection, WellKnownResetMidBodyIsA502AndIsNotCached) {
     // Nothing was cached: every lookup fetches again.
     EXPECT_EQ(resetting.handshakes().value(), static_cast<uint64_t>(attempt));
   }
-  EXPECT_EQ(MetricValue(deputy.Port("admin"), "deputy_delegation_cache_entries"), 0);
+  EXPECT_EQ(ScrapeMetric(deputy.Port("admin"), "deputy_delegation_cache_entries"), 0);
   EXPECT_EQ(echo->accepted().value(), 0u);
 }
 

@@ -7,16 +7,10 @@
 #include <string>
 
 #include "integration/world.h"
+#include "support/metric_wait.h"
 
 namespace deputy::test {
 namespace {
-
-// MetricValue is the value of the sample `series` (name and labels as exposed), -1 if absent.
-double MetricValue(const std::string& metrics, const std::string& series) {
-  const size_t at = metrics.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(metrics.substr(at + series.size() + 2));
-}
 
 TEST(LogBackpressureTest, SessionsCompleteWhileNobodyReadsTheAccessLog) {
   World world;
@@ -42,16 +36,14 @@ TEST(LogBackpressureTest, SessionsCompleteWhileNobodyReadsTheAccessLog) {
 
   // The last sessions end when deputy sees their clients close; /metrics runs on the same loop.
   const std::string finished = "deputy_tunnels_total{listener=\"connect\",result=\"bad_request\"}";
-  std::string metrics;
-  Deadline deadline(kDefaultTimeout);
-  while (!deadline.expired()) {
-    std::optional<HttpResponse> response = HttpGet(deputy.Port("admin"), "/metrics");
-    ASSERT_TRUE(response.has_value()) << "no /metrics: the loop is stuck";
-    metrics = response->body;
-    if (MetricValue(metrics, finished) == kSessions) break;
-  }
+  ASSERT_TRUE(WaitForMetricAtLeast(deputy.Port("admin"), finished, kSessions))
+      << "sessions did not all end, or /metrics did not answer: the loop is stuck";
+  std::optional<HttpResponse> response = HttpGet(deputy.Port("admin"), "/metrics");
+  ASSERT_TRUE(response.has_value());
+  const std::string& metrics = response->body;
   EXPECT_EQ(MetricValue(metrics, finished), kSessions) << metrics;
-  const double dropped = MetricValue(metrics, "deputy_log_lines_dropped_total{log=\"access\"}");
+  const double dropped =
+      MetricValue(metrics, "deputy_log_lines_dropped_total{log=\"access\"}").value_or(-1);
   EXPECT_GT(dropped, 0) << metrics;
   EXPECT_LT(dropped, kSessions);
   EXPECT_EQ(MetricValue(metrics, "deputy_log_lines_dropped_total{log=\"diagnostic\"}"), 0);

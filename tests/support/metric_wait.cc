@@ -33,6 +33,12 @@ std::optional<double> MetricValue(std::string_view body, std::string_view sample
   return std::nullopt;
 }
 
+std::optional<double> ScrapeMetric(uint16_t admin_port, std::string_view sample) {
+  std::optional<HttpResponse> metrics = HttpGet(admin_port, "/metrics");
+  if (!metrics) return std::nullopt;
+  return MetricValue(metrics->body, sample);
+}
+
 bool WaitForMetricAtLeast(uint16_t admin_port, std::string_view sample, double at_least,
                           Millis timeout) {
   Deadline deadline(timeout);
