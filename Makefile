@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # Everything deputy needs to build and test, all from Debian 12 (bookworm) main.
 PACKAGES := build-essential cmake ninja-build pkg-config libuv1-dev node-llhttp \
 	android-libboringssl-dev nlohmann-json3-dev prometheus-cpp-dev libgtest-dev libgmock-dev \
-	libcli11-dev libspdlog-dev libidn2-dev ca-certificates netbase
+	libcli11-dev libspdlog-dev libidn2-dev libpsl-dev publicsuffix ca-certificates netbase
 
 BUILD_DIR ?= build
 TEST_DIR ?= build-test

@@ -53,9 +53,12 @@ struct DiscoveryConfig {
   uint32_t negative_ttl_s = 300;
   Fallback fallback = Fallback::kDirect;
   uint32_t max_redirects = 3;
-  // Fetches running at once; a lookup that would start one more is refused (lookup_limit).
+  // Fetches running at once, in all and for names under one registrable domain; a lookup that
+  // would start one more is refused (lookup_limit).
   uint32_t max_inflight_fetches = 256;
-  // Cache bounds: keys, estimated bytes (delegation/cache_index.h), and keys of one domain.
+  uint32_t max_inflight_fetches_per_domain = 32;
+  // Cache bounds: keys, estimated bytes (delegation/cache_index.h), and keys under one
+  // registrable domain.
   uint32_t cache_max_entries = 10000;
   uint32_t cache_max_bytes = 64 * 1024 * 1024;
   uint32_t max_entries_per_domain = 64;

@@ -405,7 +405,7 @@ void ReadDiscovery(Errors* errors, const Json& json, DiscoveryConfig* out) {
       errors, json, "discovery",
       {"ca_file", "url_template", "timeout_ms", "max_document_bytes", "min_ttl_s", "max_ttl_s",
        "default_ttl_s", "negative_ttl_s", "fallback", "max_redirects", "max_inflight_fetches",
-       "cache_max_entries", "cache_max_bytes", "max_entries_per_domain"});
+       "max_inflight_fetches_per_domain", "cache_max_entries", "cache_max_bytes", "max_entries_per_domain"});
   object.String("ca_file", &out->ca_file);
   if (const Json* url = object.Find("url_template");
       url != nullptr &&
@@ -432,6 +432,7 @@ void ReadDiscovery(Errors* errors, const Json& json, DiscoveryConfig* out) {
                           &out->fallback);
   object.Uint32("max_redirects", 0, kMaxRedirects, &out->max_redirects);
   object.Positive("max_inflight_fetches", &out->max_inflight_fetches);
+  object.Positive("max_inflight_fetches_per_domain", &out->max_inflight_fetches_per_domain);
   object.Positive("cache_max_entries", &out->cache_max_entries);
   object.Positive("cache_max_bytes", &out->cache_max_bytes);
   object.Positive("max_entries_per_domain", &out->max_entries_per_domain);

@@ -13,9 +13,9 @@ size_t CacheIndex::EstimateBytes(const Key& key, const Delegation& delegation) {
   return bytes;
 }
 
-size_t CacheIndex::DomainSize(const std::string& domain) const {
-  auto it = domains_.find(domain);
-  return it == domains_.end() ? 0 : it->second.size();
+size_t CacheIndex::ShareSize(const std::string& share) const {
+  auto it = shares_.find(share);
+  return it == shares_.end() ? 0 : it->second.size();
 }
 
 std::shared_ptr<const Delegation> CacheIndex::Find(const Key& key, Clock::time_point now) {
@@ -29,24 +29,27 @@ std::shared_ptr<const Delegation> CacheIndex::Find(const Key& key, Clock::time_p
   return node->second.delegation;
 }
 
-void CacheIndex::Insert(const Key& key, std::shared_ptr<const Delegation> delegation,
-                        Clock::time_point expires, Clock::time_point now) {
+void CacheIndex::Insert(const Key& key, const std::string& share,
+                        std::shared_ptr<const Delegation> delegation, Clock::time_point expires,
+                        Clock::time_point now) {
   if (auto old = nodes_.find(key); old != nodes_.end()) Erase(old, std::nullopt);
   DropExpired(now);
   const size_t bytes = EstimateBytes(key, *delegation);
   if (bytes > limits_.max_bytes || limits_.max_entries == 0 || limits_.max_per_domain == 0) {
     return;
   }
-  auto node = nodes_.emplace(key, Node{std::move(delegation), bytes, {}, {}, {}}).first;
-  Order& domain = domains_[key.first];
+  auto node = nodes_.emplace(key, Node{std::move(delegation), bytes, {}, {}, {}, {}}).first;
+  auto shared = shares_.try_emplace(share).first;
+  Order& peers = shared->second;
   recency_.push_front(node);
-  domain.push_front(node);
+  peers.push_front(node);
   node->second.recency = recency_.begin();
-  node->second.domain_recency = domain.begin();
+  node->second.share = shared;
+  node->second.share_recency = peers.begin();
   node->second.expiry = expiry_.emplace(expires, node);
   bytes_ += bytes;
   // The new entry is the most recently used everywhere, so neither loop reaches it.
-  while (domain.size() > limits_.max_per_domain) Erase(domain.back(), EvictionReason::kDomainShare);
+  while (peers.size() > limits_.max_per_domain) Erase(peers.back(), EvictionReason::kDomainShare);
   while (nodes_.size() > limits_.max_entries || bytes_ > limits_.max_bytes) {
     Erase(recency_.back(), EvictionReason::kLru);
   }
@@ -54,14 +57,14 @@ void CacheIndex::Insert(const Key& key, std::shared_ptr<const Delegation> delega
 
 void CacheIndex::Touch(Nodes::iterator node) {
   recency_.splice(recency_.begin(), recency_, node->second.recency);
-  Order& domain = domains_.find(node->first.first)->second;
-  domain.splice(domain.begin(), domain, node->second.domain_recency);
+  Order& peers = node->second.share->second;
+  peers.splice(peers.begin(), peers, node->second.share_recency);
 }
 
 void CacheIndex::Erase(Nodes::iterator node, std::optional<EvictionReason> reason) {
-  auto domain = domains_.find(node->first.first);
-  domain->second.erase(node->second.domain_recency);
-  if (domain->second.empty()) domains_.erase(domain);
+  auto share = node->second.share;
+  share->second.erase(node->second.share_recency);
+  if (share->second.empty()) shares_.erase(share);
   recency_.erase(node->second.recency);
   expiry_.erase(node->second.expiry);
   bytes_ -= node->second.bytes;

@@ -16,9 +16,11 @@
 namespace deputy {
 
 // CacheIndex holds delegations by (domain, service) within three bounds: entries, an estimate
-// of the bytes they hold, and entries per domain. Beyond a domain's share that domain's own
-// least recently used entry goes, so one domain publishing many service names cannot flush
-// everyone else's; beyond the global bounds the least recently used entry goes. Expired entries
+// of the bytes they hold, and entries per share. A share is what the caller says an entry counts
+// against (deputy uses the registrable domain, so "a.example.org" and "b.example.org" share).
+// Beyond a share's bound that share's own least recently used entry goes, so one domain
+// publishing (or being asked for) many names cannot flush everyone else's; beyond the global
+// bounds the least recently used entry goes. Expired entries
 // count until they are dropped, which happens on every Insert and when Find meets one. Time is
 // passed in, so the index is plain data.
 class CacheIndex {
@@ -46,14 +48,16 @@ class CacheIndex {
   // used; an expired entry is dropped and Find returns null.
   std::shared_ptr<const Delegation> Find(const Key& key, Clock::time_point now);
 
-  // Insert stores `delegation` until `expires` (replacing an entry of the same key), then evicts
-  // until every bound holds again. An entry larger than max_bytes on its own is not stored.
-  void Insert(const Key& key, std::shared_ptr<const Delegation> delegation,
-              Clock::time_point expires, Clock::time_point now);
+  // Insert stores `delegation` until `expires`, counted against `share` (replacing an entry of
+  // the same key), then evicts until every bound holds again. An entry larger than max_bytes on
+  // its own is not stored.
+  void Insert(const Key& key, const std::string& share,
+              std::shared_ptr<const Delegation> delegation, Clock::time_point expires,
+              Clock::time_point now);
 
   size_t size() const { return nodes_.size(); }
   size_t bytes() const { return bytes_; }
-  size_t DomainSize(const std::string& domain) const;
+  size_t ShareSize(const std::string& share) const;
 
   // EstimateBytes is what one entry is charged: its key and targets' strings plus the fixed
   // overheads above.
@@ -64,12 +68,14 @@ class CacheIndex {
   using Nodes = std::map<Key, Node>;
   using Order = std::list<Nodes::iterator>;  // front: most recently used
   using Expiry = std::multimap<Clock::time_point, Nodes::iterator>;
+  using Shares = std::map<std::string, Order, std::less<>>;
 
   struct Node {
     std::shared_ptr<const Delegation> delegation;
     size_t bytes = 0;
     Order::iterator recency;
-    Order::iterator domain_recency;
+    Shares::iterator share;
+    Order::iterator share_recency;
     Expiry::iterator expiry;
   };
 
@@ -81,7 +87,7 @@ class CacheIndex {
   EvictionSink on_evict_;
   Nodes nodes_;
   Order recency_;
-  std::map<std::string, Order, std::less<>> domains_;
+  Shares shares_;
   Expiry expiry_;
   size_t bytes_ = 0;
 };

@@ -11,13 +11,13 @@ enum class LookupResult {
   kNegative,  // from the cache, a 404/410 "not delegated"
   kMiss,      // fetched, usable answer
   kError,     // fetched, failed or unusable answer
-  kLimit,     // refused: discovery.max_inflight_fetches fetches were already in flight
+  kLimit,     // refused: too many fetches in flight, in all or under the name's domain
 };
 
 // Why an entry left the cache; each value is a metric label.
 enum class EvictionReason {
   kLru,          // the cache was full (entries or bytes); least recently used went
-  kDomainShare,  // its domain held discovery.max_entries_per_domain entries already
+  kDomainShare,  // its registrable domain held discovery.max_entries_per_domain already
   kExpired,      // its lifetime ended
 };
 

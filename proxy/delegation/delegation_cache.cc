@@ -34,6 +34,7 @@ class DelegationCache::Waiter : public DelegationLookup {
 
 struct DelegationCache::Flight {
   Key key;
+  std::string share;  // the registrable domain of key.first
   std::unique_ptr<HttpsFetch> fetch;
   std::vector<Waiter*> waiters;
   Clock::time_point started;
@@ -86,11 +87,10 @@ std::unique_ptr<DelegationLookup> DelegationCache::Lookup(const std::string& dom
   auto flight = flights_.find(key);
   if (flight == flights_.end()) {
     // Joining a flight costs nothing more; only a new fetch is refused at the limit.
-    if (flights_.size() >= config_.max_inflight_fetches) {
+    std::string share = public_suffixes_.RegistrableDomain(domain);
+    if (std::optional<Status> refused = Refusal(share)) {
       observer_.OnLookup(LookupResult::kLimit);
-      waiter->AnswerLater(Status(ErrorCode::kLookupLimit,
-                                 "too many lookups in flight (discovery.max_inflight_fetches = " +
-                                     std::to_string(config_.max_inflight_fetches) + ")"));
+      waiter->AnswerLater(std::move(*refused));
       return waiter;
     }
     std::string url = ExpandUrlTemplate(config_.url_template, domain, service);
@@ -103,7 +103,9 @@ std::unique_ptr<DelegationLookup> DelegationCache::Lookup(const std::string& dom
     }
     auto started = std::make_unique<Flight>();
     started->key = key;
+    started->share = std::move(share);
     started->started = Clock::now();
+    ++flights_per_share_[started->share];
     started->fetch = std::make_unique<HttpsFetch>(loop_, resolver_, ctx_, limits_);
     flight = flights_.emplace(key, std::move(started)).first;
     waiter->flight = flight->second.get();
@@ -123,6 +125,7 @@ void DelegationCache::Cancel(Flight* flight) {
   if (it == flights_.end() || it->second.get() != flight) return;
   std::unique_ptr<Flight> cancelled = std::move(it->second);
   flights_.erase(it);
+  Forget(*cancelled);
   // Destroying the fetch closes its socket now, before another byte is read. It cannot be
   // inside its own callback here: that callback is OnFetched, which marks the flight finished
   // before any waiter can go.
@@ -138,6 +141,7 @@ void DelegationCache::OnFetched(const Key& key, Result<FetchResult> result) {
   if (it == flights_.end()) return;
   std::unique_ptr<Flight> flight = std::move(it->second);
   flights_.erase(it);
+  Forget(*flight);
   flight->finished = true;
   // The fetch is inside its own callback; free it on the next turn.
   loop_.DeferDelete(std::move(flight->fetch));
@@ -145,7 +149,7 @@ void DelegationCache::OnFetched(const Key& key, Result<FetchResult> result) {
   observer_.OnFetchDuration(std::chrono::duration<double>(Clock::now() - flight->started).count());
 
   Result<std::shared_ptr<const Delegation>> delegation = Interpret(key, result);
-  if (delegation.ok()) Store(key, *delegation);
+  if (delegation.ok()) Store(key, flight->share, *delegation);
   // A waiter's callback may destroy other waiters; each one unlinks itself from the flight,
   // so take them one at a time.
   while (!flight->waiters.empty()) {
@@ -187,11 +191,36 @@ Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
   return delegation;
 }
 
-void DelegationCache::Store(const Key& key, std::shared_ptr<const Delegation> delegation) {
+std::optional<Status> DelegationCache::Refusal(const std::string& share) const {
+  if (flights_.size() >= config_.max_inflight_fetches) {
+    return Status(ErrorCode::kLookupLimit,
+                  "too many lookups in flight (discovery.max_inflight_fetches = " +
+                      std::to_string(config_.max_inflight_fetches) + ")");
+  }
+  auto same_share = flights_per_share_.find(share);
+  if (same_share != flights_per_share_.end() &&
+      same_share->second >= config_.max_inflight_fetches_per_domain) {
+    return Status(ErrorCode::kLookupLimit,
+                  "too many lookups in flight under " + share +
+                      " (discovery.max_inflight_fetches_per_domain = " +
+                      std::to_string(config_.max_inflight_fetches_per_domain) + ")");
+  }
+  return std::nullopt;
+}
+
+void DelegationCache::Forget(const Flight& flight) {
+  auto same_share = flights_per_share_.find(flight.share);
+  if (same_share != flights_per_share_.end() && --same_share->second == 0) {
+    flights_per_share_.erase(same_share);
+  }
+}
+
+void DelegationCache::Store(const Key& key, const std::string& share,
+                            std::shared_ptr<const Delegation> delegation) {
   if (delegation->ttl_s <= 0) return;
   Clock::time_point now = Clock::now();
   Clock::time_point expires = now + std::chrono::seconds(delegation->ttl_s);
-  entries_.Insert(key, std::move(delegation), expires, now);
+  entries_.Insert(key, share, std::move(delegation), expires, now);
   ReportSize();
 }
 

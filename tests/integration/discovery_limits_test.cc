@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "integration/world.h"
+#include "support/metric_wait.h"
 
 namespace deputy::test {
 namespace {
@@ -106,6 +107,82 @@ TEST_F(DiscoveryLimitsTest, ManyServicesOfOneDomainDoNotEvictAnotherDomainsEntry
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("deputy_delegation_cache_entries 5"), std::string::npos) << metrics;
+}
+
+// Subdomains cost an attacker nothing, so the share is the registrable domain (libpsl), not the
+// exact name: twenty names under many.example hold four entries between them.
+TEST_F(DiscoveryLimitsTest, SubdomainsOfOneRegistrableDomainShareItsEntries) {
+  world_.config["discovery"]["cache_max_entries"] = 8;
+  world_.config["discovery"]["max_entries_per_domain"] = 4;
+  for (int i = 0; i < 20; ++i) {
+    world_.config["dns"]["hosts"]["n" + std::to_string(i) + ".many.example"] = {"127.0.0.1"};
+  }
+  world_.StartDeputy();
+  ExpectDenied("example.org:victim");
+  for (int i = 0; i < 20; ++i) ExpectDenied("n" + std::to_string(i) + ".many.example:sub");
+  ExpectDenied("example.org:victim");
+  EXPECT_EQ(world_.Fetches("victim"), 1) << "the other domain's entry was evicted";
+  EXPECT_EQ(world_.Fetches("sub"), 20);
+  ExpectDenied("n19.many.example:sub");
+  EXPECT_EQ(world_.Fetches("sub"), 20) << "the newest subdomain's entry is kept";
+  ExpectDenied("n0.many.example:sub");
+  EXPECT_EQ(world_.Fetches("sub"), 21) << "the oldest subdomain's entry went";
+
+  std::string metrics = Metrics();
+  EXPECT_NE(metrics.find("deputy_delegation_cache_evictions_total{reason=\"domain_share\"} 17"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("deputy_delegation_cache_evictions_total{reason=\"lru\"} 0"),
+            std::string::npos)
+      << metrics;
+}
+
+TEST_F(DiscoveryLimitsTest, OneRegistrableDomainCannotTakeEveryFetchSlot) {
+  world_.config["discovery"]["max_inflight_fetches_per_domain"] = 2;
+  for (int i = 0; i < 3; ++i) {
+    world_.config["dns"]["hosts"]["n" + std::to_string(i) + ".many.example"] = {"127.0.0.1"};
+  }
+  world_.PublishResponse("silent", {.never_answer = true});
+  DeputyProcess& deputy = world_.StartDeputy();
+  std::vector<Socket> waiting;
+  for (int i = 0; i < 2; ++i) {
+    waiting.push_back(ConnectTcp(deputy.Port("connect")));
+    ASSERT_TRUE(SendAll(waiting.back().fd(),
+                        ConnectRequest("n" + std::to_string(i) + ".many.example:silent")));
+  }
+  ASSERT_TRUE(world_.well_known->WaitForRequests("/.well-known/service/silent", 2));
+
+  auto refused = world_.OpenTunnel("n2.many.example:silent");
+  ExpectRefusal(refused.head, 503, "connection_limit_reached");
+  ASSERT_TRUE(refused.head.has_value());
+  EXPECT_NE(refused.head->Header("proxy-status")
+                ->find("under many.example (discovery.max_inflight_fetches_per_domain = 2)"),
+            std::string::npos)
+      << *refused.head->Header("proxy-status");
+  EXPECT_EQ(world_.Fetches("silent"), 2);
+
+  // Another registrable domain still gets a fetch of its own.
+  waiting.push_back(ConnectTcp(deputy.Port("connect")));
+  ASSERT_TRUE(SendAll(waiting.back().fd(), ConnectRequest("example.org:silent")));
+  ASSERT_TRUE(world_.well_known->WaitForRequests("/.well-known/service/silent", 3));
+  std::string metrics = Metrics();
+  EXPECT_NE(metrics.find("deputy_delegation_lookups_total{result=\"limit\"} 1"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("deputy_delegation_fetches_in_flight 3"), std::string::npos) << metrics;
+
+  // When a client leaves, its cancelled fetch frees the domain's slot.
+  waiting.front() = Socket();
+  ASSERT_TRUE(WaitForMetricAtLeast(deputy.Port("admin"),
+                                   "deputy_delegation_fetches_total{status=\"cancelled\"}", 1));
+  Socket again = ConnectTcp(deputy.Port("connect"));
+  ASSERT_TRUE(SendAll(again.fd(), ConnectRequest("n2.many.example:silent")));
+  ASSERT_TRUE(world_.well_known->WaitForRequests("/.well-known/service/silent", 4));
+
+  // The silent lookups would wait out the 5 s drain; a second signal ends them at once.
+  ASSERT_EQ(kill(deputy.pid(), SIGTERM), 0);
+  ASSERT_TRUE(deputy.WaitForStderr("shutting down"));
+  ASSERT_EQ(kill(deputy.pid(), SIGTERM), 0);
+  EXPECT_EQ(deputy.WaitForExit(kDefaultTimeout), 0);
 }
 
 TEST_F(DiscoveryLimitsTest, FullCacheEvictsTheLeastRecentlyUsedEntry) {

@@ -16,8 +16,8 @@ const std::vector<std::string> kTestDomains = {
 
 World::World() {
   ca_file = ca.WriteCertFile(dir.path());
-  well_known = std::make_unique<WellKnownServer>(
-      ca.Issue(CertOptions{{"example.org", "example.net", "cache.example", "many.example"}}));
+  well_known = std::make_unique<WellKnownServer>(ca.Issue(CertOptions{
+      {"example.org", "example.net", "cache.example", "many.example", "*.many.example"}}));
   nlohmann::json hosts = nlohmann::json::object();
   for (const std::string& name : kTestDomains) hosts[name] = {"127.0.0.1"};
   config = {

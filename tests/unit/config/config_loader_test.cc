@@ -100,6 +100,7 @@ TEST(ConfigLoaderTest, LeftOutKeysKeepTheDefaults) {
   EXPECT_EQ(discovery.fallback, Fallback::kDirect);
   EXPECT_EQ(discovery.max_redirects, 3u);
   EXPECT_EQ(discovery.max_inflight_fetches, 256u);
+  EXPECT_EQ(discovery.max_inflight_fetches_per_domain, 32u);
   EXPECT_EQ(discovery.cache_max_entries, 10000u);
   EXPECT_EQ(discovery.cache_max_bytes, 64u * 1024 * 1024);
   EXPECT_EQ(discovery.max_entries_per_domain, 64u);
@@ -150,7 +151,8 @@ TEST(ConfigLoaderTest, ReadsEveryKeyIntoItsField) {
                   "timeout_ms": 11, "max_document_bytes": 12, "min_ttl_s": 13, "max_ttl_s": 15,
                   "default_ttl_s": 14, "negative_ttl_s": 16, "fallback": "deny",
                   "max_redirects": 0, "max_inflight_fetches": 17, "cache_max_entries": 18,
-                  "cache_max_bytes": 19, "max_entries_per_domain": 20},
+                  "cache_max_bytes": 19, "max_entries_per_domain": 20,
+                  "max_inflight_fetches_per_domain": 26},
     "upstream": {"ca_file": "/u.pem", "min_tls_version": "1.3", "connect_timeout_ms": 21,
                  "handshake_timeout_ms": 22, "max_attempts": 24, "connect_budget_ms": 25,
                  "idle_timeout_s": 23, "buffer_bytes": 4096},
@@ -181,6 +183,7 @@ TEST(ConfigLoaderTest, ReadsEveryKeyIntoItsField) {
   EXPECT_EQ(config.discovery.cache_max_entries, 18u);
   EXPECT_EQ(config.discovery.cache_max_bytes, 19u);
   EXPECT_EQ(config.discovery.max_entries_per_domain, 20u);
+  EXPECT_EQ(config.discovery.max_inflight_fetches_per_domain, 26u);
 
   EXPECT_EQ(config.upstream.ca_file, "/u.pem");
   EXPECT_EQ(config.upstream.min_tls_version, TlsVersion::kTls13);
@@ -304,7 +307,8 @@ TEST_P(ZeroIsRejectedTest, NamesThePath) {
 INSTANTIATE_TEST_SUITE_P(
     Settings, ZeroIsRejectedTest,
     ::testing::Values("/discovery/timeout_ms", "/discovery/max_document_bytes",
-                      "/discovery/max_inflight_fetches", "/discovery/cache_max_entries",
+                      "/discovery/max_inflight_fetches",
+                      "/discovery/max_inflight_fetches_per_domain", "/discovery/cache_max_entries",
                       "/discovery/cache_max_bytes", "/discovery/max_entries_per_domain",
                       "/upstream/connect_timeout_ms", "/upstream/handshake_timeout_ms",
                       "/upstream/max_attempts", "/upstream/connect_budget_ms",

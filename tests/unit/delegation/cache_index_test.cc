@@ -38,7 +38,11 @@ class CacheIndexTest : public ::testing::Test {
 
   void Put(const Key& key, std::shared_ptr<const Delegation> delegation = NotDelegated(),
            Clock::duration ttl = std::chrono::hours(1)) {
-    index_->Insert(key, std::move(delegation), now_ + ttl, now_);
+    index_->Insert(key, key.first, std::move(delegation), now_ + ttl, now_);
+  }
+
+  void PutIn(const std::string& share, const Key& key) {
+    index_->Insert(key, share, NotDelegated(), now_ + std::chrono::hours(1), now_);
   }
 
   bool Has(const Key& key) { return index_->Find(key, now_) != nullptr; }
@@ -101,11 +105,26 @@ TEST_F(CacheIndexTest, OneDomainBeyondItsShareEvictsItsOwnOldestEntry) {
   Put({"victim.example", "xmpp-client"});
   for (int i = 0; i < 10000; ++i) Put({"attacker.example", "s" + std::to_string(i)});
   EXPECT_TRUE(Has({"victim.example", "xmpp-client"}));
-  EXPECT_EQ(index_->DomainSize("attacker.example"), 3u);
+  EXPECT_EQ(index_->ShareSize("attacker.example"), 3u);
   EXPECT_EQ(index_->size(), 4u);
   EXPECT_TRUE(Has({"attacker.example", "s9999"}));
   EXPECT_TRUE(Has({"attacker.example", "s9997"}));
   EXPECT_FALSE(Has({"attacker.example", "s9996"}));
+  EXPECT_EQ(evictions_[EvictionReason::kDomainShare], 9997);
+  EXPECT_EQ(evictions_[EvictionReason::kLru], 0);
+}
+
+TEST_F(CacheIndexTest, SubdomainsOfOneShareCountTogether) {
+  Make({.max_entries = 10, .max_bytes = 1 << 20, .max_per_domain = 3});
+  PutIn("victim.example", {"xmpp.victim.example", "xmpp-client"});
+  for (int i = 0; i < 10000; ++i) {
+    PutIn("attacker.example", {"n" + std::to_string(i) + ".attacker.example", "xmpp-client"});
+  }
+  EXPECT_TRUE(Has({"xmpp.victim.example", "xmpp-client"}));
+  EXPECT_EQ(index_->ShareSize("attacker.example"), 3u);
+  EXPECT_EQ(index_->ShareSize("victim.example"), 1u);
+  EXPECT_TRUE(Has({"n9999.attacker.example", "xmpp-client"}));
+  EXPECT_FALSE(Has({"n9996.attacker.example", "xmpp-client"}));
   EXPECT_EQ(evictions_[EvictionReason::kDomainShare], 9997);
   EXPECT_EQ(evictions_[EvictionReason::kLru], 0);
 }
@@ -142,7 +161,7 @@ TEST_F(CacheIndexTest, FindDropsAnExpiredEntry) {
   EXPECT_FALSE(Has({"a.example", "s"}));
   EXPECT_EQ(index_->size(), 0u);
   EXPECT_EQ(index_->bytes(), 0u);
-  EXPECT_EQ(index_->DomainSize("a.example"), 0u);
+  EXPECT_EQ(index_->ShareSize("a.example"), 0u);
   EXPECT_EQ(evictions_[EvictionReason::kExpired], 1);
 }
 
