@@ -179,9 +179,12 @@ Status Session::ConnectLimitReached(TlsConnectAttempt::Limit limit) const {
   std::string last = last_connect_error_.message();
   if (!last.empty()) last += "; ";
   if (limit == TlsConnectAttempt::Limit::kDeadline) {
-    return Status(ErrorCode::kConnectionTimeout, last + "connect budget of " +
-                                                     std::to_string(upstream.connect_budget_ms) +
-                                                     " ms spent (upstream.connect_budget_ms)");
+    // Named after the step the budget ran out in: a lookup that never answered is a DNS timeout.
+    ErrorCode code = last_connect_error_.code() == ErrorCode::kDnsTimeout
+                         ? ErrorCode::kDnsTimeout
+                         : ErrorCode::kConnectionTimeout;
+    return Status(code, last + "connect budget of " + std::to_string(upstream.connect_budget_ms) +
+                            " ms spent (upstream.connect_budget_ms)");
   }
   return Status(last_connect_error_.code(), last + "gave up after " +
                                                 std::to_string(upstream.max_attempts) +

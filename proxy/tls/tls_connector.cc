@@ -120,8 +120,10 @@ void TlsConnectAttempt::OnTimeout() {
   if (timer_cut_) limit_reached_ = Limit::kDeadline;
   std::string within = " not finished within " + std::to_string(timer_ms_) + " ms";
   if (!resolved_) {
+    // Only the budget times resolution here (the resolver has its own dns.timeout_ms), and
+    // what ran out is still the name lookup.
     dns_.reset();
-    Finish(Status(ErrorCode::kConnectionTimeout, host_ + ": name resolution" + within));
+    Finish(Status(ErrorCode::kDnsTimeout, host_ + ": name resolution" + within));
     return;
   }
   AttemptFailed(

@@ -299,6 +299,29 @@ bool CanUnshareMounts(std::string* why) {
   return true;
 }
 
+// PublishSilentTarget makes example.org:xmpp-server delegate to silent.example.com, a name in no
+// dns.hosts entry: deputy asks the system resolver, which asks `dns` and, per the resolv.conf
+// StartWithSilentDns gives deputy, would wait 30 s for an answer.
+void PublishSilentTarget(World& world, uint16_t port) {
+  world.Publish(
+      "xmpp-server",
+      nlohmann::json::array({World::Entry("silent.example.com", port, "example.com")}).dump(),
+      {{"Cache-Control", "max-age=3600"}});
+}
+
+// StartWithSilentDns starts deputy with `dns` as its only name server, seen only inside
+// deputy's private mount namespace.
+void StartWithSilentDns(World& world, const SilentDnsServer& dns) {
+  std::string resolv_conf = world.dir.Write(
+      "resolv.conf", "nameserver " + dns.address() + "\noptions timeout:30 attempts:1\n");
+  world.deputy = std::make_unique<DeputyProcess>(world.config);
+  world.deputy->SetLauncher({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh",
+                             "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"",
+                             resolv_conf});
+  std::string error;
+  ASSERT_TRUE(world.deputy->Start(&error)) << error << "\n" << world.deputy->Stderr();
+}
+
 TEST(FaultInjection, DnsLookupThatNeverAnswersTimesOutWhileOthersAreServed) {
   constexpr int kDnsTimeoutMs = 1500;
   constexpr int kStuckClients = 6;  // more than libuv's 4 resolver threads
@@ -309,23 +332,10 @@ TEST(FaultInjection, DnsLookupThatNeverAnswersTimesOutWhileOthersAreServed) {
   World world;
   auto echo = world.EchoServer({"example.com"});
   PublishUpstream(world, echo->port());
-  // silent.example.com is in no dns.hosts entry: deputy asks the system resolver, which asks
-  // the silent server and, per its resolv.conf, would wait 30 s for an answer.
-  world.Publish(
-      "xmpp-server",
-      nlohmann::json::array({World::Entry("silent.example.com", echo->port(), "example.com")})
-          .dump(),
-      {{"Cache-Control", "max-age=3600"}});
+  PublishSilentTarget(world, echo->port());
   world.config["dns"]["timeout_ms"] = kDnsTimeoutMs;
-  std::string resolv_conf = world.dir.Write(
-      "resolv.conf", "nameserver " + dns.address() + "\noptions timeout:30 attempts:1\n");
-  world.deputy = std::make_unique<DeputyProcess>(world.config);
+  ASSERT_NO_FATAL_FAILURE(StartWithSilentDns(world, dns));
   DeputyProcess& deputy = *world.deputy;
-  // Only deputy's private mount namespace sees the replaced resolv.conf.
-  deputy.SetLauncher({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-                      "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"", resolv_conf});
-  std::string error;
-  ASSERT_TRUE(deputy.Start(&error)) << error << "\n" << deputy.Stderr();
 
   struct Stuck {
     std::optional<HttpResponseHead> head;
@@ -360,6 +370,33 @@ TEST(FaultInjection, DnsLookupThatNeverAnswersTimesOutWhileOthersAreServed) {
   // Unblock the resolver threads so deputy can shut down cleanly.
   dns.Release();
   EXPECT_EQ(deputy.Stop(), 0);
+}
+
+// The connect budget covers name resolution too; when resolution is what spends it, the refusal
+// says so (dns_timeout naming the budget), not a connect timeout.
+TEST(FaultInjection, ConnectBudgetSpentResolvingIsADnsTimeout) {
+  constexpr int kBudgetMs = 800;
+  std::string why;
+  if (!CanUnshareMounts(&why)) GTEST_SKIP() << why;
+  SilentDnsServer dns;
+  ASSERT_TRUE(dns.valid()) << dns.error();
+  World world;
+  PublishSilentTarget(world, 9);
+  world.config["dns"]["timeout_ms"] = 20000;
+  world.config["upstream"]["connect_budget_ms"] = kBudgetMs;
+  ASSERT_NO_FATAL_FAILURE(StartWithSilentDns(world, dns));
+  Clock::time_point start = Clock::now();
+  World::Opened refused = world.OpenTunnel("example.org:xmpp-server");
+  double elapsed_ms = MillisSince(start);
+  ExpectRefusal(refused.head, 504, "dns_timeout");
+  ASSERT_TRUE(refused.head.has_value());
+  EXPECT_NE(refused.head->Header("proxy-status")->find("connect budget of 800 ms spent"),
+            std::string::npos)
+      << *refused.head->Header("proxy-status");
+  EXPECT_GE(elapsed_ms, kBudgetMs - 100);
+  EXPECT_LT(elapsed_ms, kBudgetMs + 3000);
+  dns.Release();
+  EXPECT_EQ(world.deputy->Stop(), 0);
 }
 
 // ---- a well-known server that resets mid-body -----------------------------------------------
