@@ -140,8 +140,10 @@ void Tunnel::OnIdleCheck() {
   auto idle_for = std::chrono::steady_clock::now() - last_activity_;
   auto limit = std::chrono::seconds(options_.idle_timeout_s);
   if (idle_for >= limit) {
-    Finish(Status(ErrorCode::kIdleTimeout,
-                  "no traffic for " + std::to_string(options_.idle_timeout_s) + " s"));
+    // Neither peer ended the stream, and bytes may be stuck toward one that stopped reading: a
+    // clean end would tell each that the other finished, so both are reset.
+    Cut(Status(ErrorCode::kIdleTimeout,
+               "no traffic for " + std::to_string(options_.idle_timeout_s) + " s"));
     return;
   }
   auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(limit - idle_for);

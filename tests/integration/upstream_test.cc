@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "integration/world.h"
+#include "support/counter.h"
 #include "support/tcp_server.h"
 
 namespace deputy::test {
@@ -126,18 +127,29 @@ TEST(UpstreamTest, UpstreamThatNeverHandshakesTimesOutWith504) {
   EXPECT_EQ(silent.accepted().value(), 1u);
 }
 
-TEST(UpstreamTest, IdleTunnelIsClosedAfterTheIdleTimeout) {
+// Neither peer ended the stream, so neither may read a clean end: both are reset.
+TEST(UpstreamTest, IdleTunnelIsResetOnBothSidesAfterTheIdleTimeout) {
   World world;
-  auto echo = world.EchoServer({"example.com"});
-  world.Publish("xmpp-client", nlohmann::json::array(
-                                   {World::Entry("xmpp.example.com", echo->port(), "example.com")})
-                                   .dump());
+  Counter upstream_reset;
+  Counter upstream_clean_end;
+  TlsServer upstream(world.ca.Issue(CertOptions{{"example.com"}}), [&](TlsConnection& conn) {
+    char buf[256];
+    ssize_t n;
+    while ((n = conn.ReadSome(buf, sizeof(buf))) > 0) {
+    }
+    (n < 0 && conn.last_status() == IoStatus::kError ? upstream_reset : upstream_clean_end).Add();
+  });
+  world.Publish(
+      "xmpp-client",
+      nlohmann::json::array({World::Entry("xmpp.example.com", upstream.port(), "example.com")})
+          .dump());
   world.config["upstream"]["idle_timeout_s"] = 1;
   DeputyProcess& deputy = world.StartDeputy();
   auto tunnel = world.OpenTunnel("example.org:xmpp-client");
   ASSERT_EQ(tunnel.head->status, 200);
   Received end = RecvUntilClose(tunnel.socket.fd(), Millis(5000));
-  EXPECT_NE(end.end, RecvEnd::kTimeout);
+  EXPECT_EQ(end.end, RecvEnd::kReset);
+  EXPECT_TRUE(upstream_reset.WaitFor(1)) << upstream_clean_end.value() << " clean ends";
   ASSERT_TRUE(deputy.WaitForAccessLogLines(1, kDefaultTimeout));
   EXPECT_EQ(deputy.AccessLog().at(0)["result"], "idle_timeout");
 }
