@@ -26,12 +26,7 @@ class DocumentTruncationTest : public ::testing::Test {
     server_ = std::make_unique<TlsServer>(
         world_.ca.Issue(CertOptions{{"example.org"}}), [head, body, end](TlsConnection& conn) {
           std::string request;
-          char buf[4096];
-          while (FindHeadEnd(request) == std::string_view::npos) {
-            ssize_t n = conn.ReadSome(buf, sizeof(buf));
-            if (n <= 0) return;
-            request.append(buf, static_cast<size_t>(n));
-          }
+          if (!ReadHeadFrom(conn, &request)) return;
           if (!conn.WriteAll(head + body)) return;
           if (end == End::kCloseNotify) {
             if (!conn.ShutdownWrite()) return;

@@ -410,12 +410,7 @@ TEST(FaultInjection, WellKnownResetMidBodyIsA502AndIsNotCached) {
   // Answers the head and half the body, then resets the TCP connection (no close_notify).
   TlsServer resetting(world.ca.Issue(CertOptions{{"example.org"}}), [&](TlsConnection& conn) {
     std::string request;
-    char buf[4096];
-    while (FindHeadEnd(request) == std::string_view::npos) {
-      ssize_t n = conn.ReadSome(buf, sizeof(buf));
-      if (n <= 0) return;
-      request.append(buf, static_cast<size_t>(n));
-    }
+    if (!ReadHeadFrom(conn, &request)) return;
     std::string response =
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
         "Cache-Control: max-age=3600\r\nContent-Length: " +

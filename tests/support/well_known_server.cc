@@ -75,15 +75,8 @@ std::vector<WellKnownServer::Request> WellKnownServer::requests() const {
 }
 
 void WellKnownServer::Serve(TlsConnection& conn) {
-  Deadline deadline(kDefaultTimeout);
   std::string data;
-  char buf[4096];
-  while (FindHeadEnd(data) == std::string::npos) {
-    if (data.size() > kMaxRequestHead) return;
-    ssize_t n = conn.ReadSome(buf, sizeof(buf), deadline.Remaining());
-    if (n <= 0) return;
-    data.append(buf, static_cast<size_t>(n));
-  }
+  if (!ReadHeadFrom(conn, &data, kMaxRequestHead)) return;
   std::optional<HttpHead> head = ParseHttpHead(std::string_view(data).substr(0, FindHeadEnd(data)));
   if (!head) return;
   Request request;

@@ -14,12 +14,7 @@ namespace {
 TcpServer::Handler Replier(std::string reply) {
   return [reply = std::move(reply)](TcpConnection& conn) {
     std::string request;
-    char buf[4096];
-    while (FindHeadEnd(request) == std::string::npos) {
-      ssize_t n = conn.ReadSome(buf, sizeof(buf));
-      if (n <= 0) return;
-      request.append(buf, static_cast<size_t>(n));
-    }
+    if (!ReadHeadFrom(conn, &request)) return;
     conn.WriteAll(reply);
     conn.ShutdownWrite();
     conn.WaitForPeerClose();
