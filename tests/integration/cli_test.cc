@@ -32,9 +32,7 @@ TEST(CliTest, VersionPrintsTheVersion) {
 TEST(CliTest, ResolveReportsDelegatedNotDelegatedAndFailed) {
   World world;
   auto echo = world.EchoServer({"example.com"});
-  world.Publish("xmpp-client", nlohmann::json::array(
-                                   {World::Entry("xmpp.example.com", echo->port(), "example.com")})
-                                   .dump());
+  world.PublishTarget("xmpp-client", echo->port());
   world.PublishResponse("xmpp-server", {.status = 404});
   world.PublishResponse("imap", {.status = 500});
   world.config["discovery"]["fallback"] = "deny";
@@ -59,9 +57,7 @@ TEST(CliTest, ResolveReportsDelegatedNotDelegatedAndFailed) {
 TEST(AdminTest, MetricsMoveWithTraffic) {
   World world;
   auto echo = world.EchoServer({"example.com"});
-  world.Publish("xmpp-client", nlohmann::json::array(
-                                   {World::Entry("xmpp.example.com", echo->port(), "example.com")})
-                                   .dump());
+  world.PublishTarget("xmpp-client", echo->port());
   DeputyProcess& deputy = world.StartDeputy();
   auto health = HttpGet(deputy.Port("admin"), "/healthz");
   ASSERT_TRUE(health.has_value());

@@ -90,9 +90,7 @@ TEST_P(ClientLeavesDuringHandshakeTest, FixedListenerAbandonsTheUpstreamHandshak
   TcpServer silent([&upstream_closed](TcpConnection& conn) {
     if (conn.WaitForPeerClose(Millis(60000))) upstream_closed.Add();
   });
-  world.Publish("xmpp-client", nlohmann::json::array(
-                                   {World::Entry("xmpp.example.com", silent.port(), "example.com")})
-                                   .dump());
+  world.PublishTarget("xmpp-client", silent.port());
   world.config["listeners"].push_back({{"name", "xmpp"},
                                        {"type", "fixed"},
                                        {"address", "127.0.0.1:0"},
@@ -130,10 +128,7 @@ TEST(FixedListenerHalfCloseTest, FinBeforeTheTunnelIsPassedOnAfterTheRequest) {
     conn.WriteAll("reply to " + request);
     conn.ShutdownWrite();
   });
-  world.Publish(
-      "xmpp-client",
-      nlohmann::json::array({World::Entry("xmpp.example.com", upstream.port(), "example.com")})
-          .dump());
+  world.PublishTarget("xmpp-client", upstream.port());
   world.config["listeners"].push_back({{"name", "xmpp"},
                                        {"type", "fixed"},
                                        {"address", "127.0.0.1:0"},

@@ -100,9 +100,7 @@ TEST(ConnectLimitsTest, RefusalNamesTheHostButNotTheAddressTried) {
   World world;
   uint16_t closed_port = 0;
   Socket reserved = ReserveClosedPort(&closed_port);
-  world.Publish(
-      "xmpp-client",
-      nlohmann::json::array({World::Entry("xmpp.example.com", closed_port, "example.com")}).dump());
+  world.PublishTarget("xmpp-client", closed_port);
   DeputyProcess& deputy = world.StartDeputy();
 
   Refusal refusal = Connect(world);

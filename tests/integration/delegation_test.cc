@@ -141,9 +141,7 @@ TEST_F(DelegationTest, SilentWellKnownServerTimesOutWith504) {
 
 TEST_F(DelegationTest, SecondTunnelUsesTheCache) {
   auto echo = world_.EchoServer({"example.com"});
-  world_.Publish("xmpp-client", nlohmann::json::array(
-                                    {World::Entry("xmpp.example.com", echo->port(), "example.com")})
-                                    .dump());
+  world_.PublishTarget("xmpp-client", echo->port());
   DeputyProcess& deputy = world_.StartDeputy();
   for (int i = 0; i < 2; ++i) {
     auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
@@ -168,10 +166,7 @@ TEST_F(DelegationTest, SecondTunnelUsesTheCache) {
 
 TEST_F(DelegationTest, MaxAgeOneExpires) {
   auto echo = world_.EchoServer({"example.com"});
-  world_.Publish(
-      "xmpp-client",
-      nlohmann::json::array({World::Entry("xmpp.example.com", echo->port(), "example.com")}).dump(),
-      {{"Cache-Control", "max-age=1"}});
+  world_.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=1"}});
   world_.StartDeputy();
   ASSERT_EQ(world_.OpenTunnel("example.org:xmpp-client").head->status, 200);
   ASSERT_EQ(world_.OpenTunnel("example.org:xmpp-client").head->status, 200);

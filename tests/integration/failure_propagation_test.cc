@@ -74,12 +74,6 @@ TlsServer::Handler SendThenFinWithoutCloseNotify(std::string data) {
 
 class FailurePropagationTest : public ::testing::Test {
  protected:
-  void PublishTo(uint16_t port) {
-    world_.Publish(
-        "xmpp-client",
-        nlohmann::json::array({World::Entry("xmpp.example.com", port, "example.com")}).dump());
-  }
-
   // OpenTunnel opens a tunnel and expects it established.
   World::Opened OpenTunnel() {
     World::Opened tunnel = world_.OpenTunnel("example.org:xmpp-client");
@@ -112,7 +106,7 @@ TEST_F(FailurePropagationTest, UpstreamResetReachesTheClientAsAResetAfterItsByte
     struct linger hard = {1, 0};
     setsockopt(conn.fd(), SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
   });
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   world_.StartDeputy();
   World::Opened tunnel = OpenTunnel();
   ASSERT_TRUE(tunnel.head.has_value());
@@ -128,7 +122,7 @@ TEST_F(FailurePropagationTest, UpstreamFinWithoutCloseNotifyResetsTheClientAsTru
   const std::string payload = RandomBytes(kPayload);
   TlsServer upstream(world_.ca.Issue(CertOptions{{"example.com"}}),
                      SendThenFinWithoutCloseNotify(payload));
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   world_.StartDeputy();
   World::Opened tunnel = OpenTunnel();
   ASSERT_TRUE(tunnel.head.has_value());
@@ -144,7 +138,7 @@ TEST_F(FailurePropagationTest, AllowedTruncationPassesTheFinToTheClientAsAnEnd) 
   const std::string payload = RandomBytes(kPayload);
   TlsServer upstream(world_.ca.Issue(CertOptions{{"example.com"}}),
                      SendThenFinWithoutCloseNotify(payload));
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   world_.config["upstream"]["allow_truncation"] = true;
   world_.StartDeputy();
   World::Opened tunnel = OpenTunnel();
@@ -172,7 +166,7 @@ TEST_F(FailurePropagationTest, TlsErrorMidStreamResetsTheClient) {
     while (conn.ReadSome(buf, sizeof(buf), Millis(30000)) > 0) {
     }
   });
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   world_.StartDeputy();
   World::Opened tunnel = OpenTunnel();
   ASSERT_TRUE(tunnel.head.has_value());
@@ -186,7 +180,7 @@ TEST_F(FailurePropagationTest, ClientResetReachesTheUpstreamAsAReset) {
   HowItEnded upstream_end;
   TlsServer upstream(world_.ca.Issue(CertOptions{{"example.com"}}),
                      [&](TlsConnection& conn) { upstream_end.ReadUntilEnd(conn); });
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   world_.StartDeputy();
   World::Opened tunnel = OpenTunnel();
   ASSERT_TRUE(tunnel.head.has_value());
@@ -211,7 +205,7 @@ TEST_F(FailurePropagationTest, BytesQueuedBeforeAClientResetReachTheUpstreamFirs
     if (!start_reading.WaitFor(kDefaultTimeout)) return;
     upstream_end.ReadUntilEnd(conn);
   });
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   // Room for all of it in deputy, so the client is never paused.
   world_.config["upstream"]["buffer_bytes"] = 16 << 20;
   world_.StartDeputy();

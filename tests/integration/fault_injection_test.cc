@@ -44,15 +44,6 @@ bool PollUntil(const std::function<bool()>& done, Millis timeout) {
   return true;
 }
 
-// Publishes a document delegating example.org's xmpp-client to xmpp.example.com:`port`,
-// cacheable for the whole test.
-void PublishUpstream(World& world, uint16_t port) {
-  world.Publish(
-      "xmpp-client",
-      nlohmann::json::array({World::Entry("xmpp.example.com", port, "example.com")}).dump(),
-      {{"Cache-Control", "max-age=3600"}});
-}
-
 // ExpectEcho sends `size` random bytes through an open tunnel to an echo server and expects
 // them back unchanged.
 void ExpectEcho(int fd, size_t size) {
@@ -92,7 +83,7 @@ TEST(FaultInjection, TenThousandTunnelsHalfClosingInAnyOrderLoseNoByte) {
   ASSERT_TRUE(RaiseOpenFileLimit(2 * kTunnelsPerWave + 512, &limit_error)) << limit_error;
   World world;
   TlsSinkServer sink(world.ca.Issue(CertOptions{{"example.com"}}));
-  PublishUpstream(world, sink.port());
+  world.PublishTarget("xmpp-client", sink.port(), {{"Cache-Control", "max-age=3600"}});
   world.config["listeners"][0]["max_connections"] = 4 * kTunnelsPerWave;
   // A thousand handshakes at once queue behind each other on deputy's one thread and the sink's;
   // this test is about bytes, not about how long the last of them waits.
@@ -167,7 +158,7 @@ TEST(FaultInjection, SlowlorisCrowdDoesNotDelayALegitimateTunnel) {
   ASSERT_TRUE(RaiseOpenFileLimit(2 * kSlowClients + 256, &limit_error)) << limit_error;
   World world;
   auto echo = world.EchoServer({"example.com"});
-  PublishUpstream(world, echo->port());
+  world.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=3600"}});
   world.config["listeners"][0]["header_timeout_ms"] = kHeaderTimeoutMs;
   DeputyProcess& deputy = world.StartDeputy();
 
@@ -223,7 +214,7 @@ TEST(FaultInjection, AcceptResumesOnceDescriptorsFreeUp) {
   if (access(prlimit.c_str(), X_OK) != 0) GTEST_SKIP() << prlimit << " (util-linux) is missing";
   World world;
   auto echo = world.EchoServer({"example.com"});
-  PublishUpstream(world, echo->port());
+  world.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=3600"}});
   world.config["listeners"][0]["header_timeout_ms"] = 60000;
   world.deputy = std::make_unique<DeputyProcess>(world.config);
   DeputyProcess& deputy = *world.deputy;
@@ -331,7 +322,7 @@ TEST(FaultInjection, DnsLookupThatNeverAnswersTimesOutWhileOthersAreServed) {
   ASSERT_TRUE(dns.valid()) << dns.error();
   World world;
   auto echo = world.EchoServer({"example.com"});
-  PublishUpstream(world, echo->port());
+  world.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=3600"}});
   PublishSilentTarget(world, echo->port());
   world.config["dns"]["timeout_ms"] = kDnsTimeoutMs;
   ASSERT_NO_FATAL_FAILURE(StartWithSilentDns(world, dns));

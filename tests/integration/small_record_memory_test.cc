@@ -22,12 +22,6 @@ constexpr Millis kTrickleTimeout{120000};
 
 class SmallRecordMemoryTest : public ::testing::Test {
  protected:
-  void PublishTo(uint16_t port) {
-    world_.Publish(
-        "xmpp-client",
-        nlohmann::json::array({World::Entry("xmpp.example.com", port, "example.com")}).dump());
-  }
-
   World world_;
 };
 
@@ -40,7 +34,7 @@ TEST_F(SmallRecordMemoryTest, OneByteUpstreamRecordsToAClientThatDoesNotReadHold
   Counter sent;
   TlsServer upstream(world_.ca.Issue(CertOptions{{"example.com"}}),
                      TrickleRecords(lead, kRecords, kGap, &sent));
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   SmallAsanQuarantine small_quarantine;
   DeputyProcess& deputy = world_.StartDeputy();
 
@@ -87,7 +81,7 @@ TEST_F(SmallRecordMemoryTest, OneByteClientWritesToAnUpstreamThatDoesNotReadHold
   });
   // The kernel must not absorb the records deputy sends: they are to wait in deputy.
   ASSERT_TRUE(ShrinkListenerWindow(upstream.port()));
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   SmallAsanQuarantine small_quarantine;
   DeputyProcess& deputy = world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");

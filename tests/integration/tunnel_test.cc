@@ -15,12 +15,6 @@ constexpr size_t kSixteenMiB = 16 << 20;
 
 class TunnelTest : public ::testing::Test {
  protected:
-  void PublishTo(uint16_t port) {
-    world_.Publish(
-        "xmpp-client",
-        nlohmann::json::array({World::Entry("xmpp.example.com", port, "example.com")}).dump());
-  }
-
   // RoundTrip sends `size` random bytes while reading the echo, and compares hashes.
   static void RoundTrip(int fd, size_t size) {
     std::string data = RandomBytes(size);
@@ -38,7 +32,7 @@ class TunnelTest : public ::testing::Test {
 
 TEST_F(TunnelTest, ConnectByServiceNameEchoesSixteenMiBExactly) {
   auto echo = world_.EchoServer({"example.com"});
-  PublishTo(echo->port());
+  world_.PublishTarget("xmpp-client", echo->port());
   world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());
@@ -50,7 +44,7 @@ TEST_F(TunnelTest, ConnectByServiceNameEchoesSixteenMiBExactly) {
 
 TEST_F(TunnelTest, ConnectByPortMapsToTheServiceAndEchoes) {
   auto echo = world_.EchoServer({"example.com"});
-  PublishTo(echo->port());
+  world_.PublishTarget("xmpp-client", echo->port());
   world_.config["services"] = {{"xmpp-client", 5222}};
   world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:5222");
@@ -62,7 +56,7 @@ TEST_F(TunnelTest, ConnectByPortMapsToTheServiceAndEchoes) {
 
 TEST_F(TunnelTest, FixedListenerTunnelsFromTheFirstByte) {
   auto echo = world_.EchoServer({"example.com"});
-  PublishTo(echo->port());
+  world_.PublishTarget("xmpp-client", echo->port());
   world_.config["listeners"].push_back({{"name", "xmpp"},
                                         {"type", "fixed"},
                                         {"address", "127.0.0.1:0"},
@@ -84,7 +78,7 @@ TEST_F(TunnelTest, FixedListenerTunnelsFromTheFirstByte) {
 
 TEST_F(TunnelTest, EarlyDataIsForwardedAfterTheTunnelIsUp) {
   auto echo = world_.EchoServer({"example.com"});
-  PublishTo(echo->port());
+  world_.PublishTarget("xmpp-client", echo->port());
   world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client", "<stream:stream>");
   ASSERT_TRUE(tunnel.head.has_value());
@@ -104,7 +98,7 @@ TEST_F(TunnelTest, ClientHalfCloseStillReceivesTheUpstreamReply) {
     conn.WriteAll("reply to " + request);
     conn.ShutdownWrite();
   });
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());
@@ -119,7 +113,7 @@ TEST_F(TunnelTest, ClientHalfCloseStillReceivesTheUpstreamReply) {
 TEST_F(TunnelTest, UpstreamHalfCloseStillCarriesClientBytes) {
   TlsServer upstream(world_.ca.Issue(CertOptions{{"example.com"}}),
                      SendThenHalfClose("server speaks first"));
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());
@@ -151,7 +145,7 @@ TEST_F(TunnelTest, SlowReaderKeepsDeputyMemoryBounded) {
     }
     conn.ShutdownWrite();
   });
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   SmallAsanQuarantine small_quarantine;
   DeputyProcess& deputy = world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");

@@ -51,9 +51,7 @@ TEST(LogSafetyTest, RefusedLocationDoesNotReachTheLogRaw) {
 TEST(ServiceNameCaseTest, UpperCaseServiceReachesTheSameDelegation) {
   World world;
   auto echo = world.EchoServer({"example.com"});
-  world.Publish("xmpp-client", nlohmann::json::array(
-                                   {World::Entry("xmpp.example.com", echo->port(), "example.com")})
-                                   .dump());
+  world.PublishTarget("xmpp-client", echo->port());
   world.StartDeputy();
   auto tunnel = world.OpenTunnel("example.org:XMPP-CLIENT");
   ASSERT_TRUE(tunnel.head.has_value());

@@ -19,12 +19,6 @@ namespace {
 
 class UnusualPeersTest : public ::testing::Test {
  protected:
-  void PublishTo(uint16_t port) {
-    world_.Publish(
-        "xmpp-client",
-        nlohmann::json::array({World::Entry("xmpp.example.com", port, "example.com")}).dump());
-  }
-
   World world_;
 };
 
@@ -54,7 +48,7 @@ TEST_F(UnusualPeersTest, BytesAfterUpstreamCloseNotifyDoNotAccumulate) {
     junk_done.Add();
     conn.Pause(Millis(60000));  // hold the connection until the test ends
   });
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   SmallAsanQuarantine small_quarantine;
   DeputyProcess& deputy = world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
@@ -95,7 +89,7 @@ TEST_F(UnusualPeersTest, InterimResponseBeforeTheDocumentIsSkipped) {
 TEST_F(UnusualPeersTest, LargeEarlyDataArrivesIntactAndInOrder) {
   constexpr size_t kEarly = 1 << 20;
   auto echo = world_.EchoServer({"example.com"});
-  PublishTo(echo->port());
+  world_.PublishTarget("xmpp-client", echo->port());
   world_.StartDeputy();
   Socket client = ConnectTcp(world_.deputy->Port("connect"));
   ASSERT_TRUE(client.valid());
@@ -128,7 +122,7 @@ TEST_F(UnusualPeersTest, LargeEarlyDataArrivesIntactAndInOrder) {
 // HTTP/1.0 clients (nc) get an HTTP/1.0 success line too, and a working tunnel.
 TEST_F(UnusualPeersTest, Http10ConnectGetsAnHttp10SuccessAndATunnel) {
   auto echo = world_.EchoServer({"example.com"});
-  PublishTo(echo->port());
+  world_.PublishTarget("xmpp-client", echo->port());
   world_.StartDeputy();
   Socket client = ConnectTcp(world_.deputy->Port("connect"));
   ASSERT_TRUE(client.valid());
@@ -157,7 +151,7 @@ TEST_F(UnusualPeersTest, SlowUpstreamReaderKeepsDeputyMemoryBounded) {
       if (!conn.Pause(Millis(1))) return;
     }
   });
-  PublishTo(upstream.port());
+  world_.PublishTarget("xmpp-client", upstream.port());
   SmallAsanQuarantine small_quarantine;
   DeputyProcess& deputy = world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
@@ -186,7 +180,7 @@ TEST_F(UnusualPeersTest, FailedLookupNeverFallsBackAndIsNotCached) {
   EXPECT_EQ(direct->accepted().value(), 0u);
 
   auto echo = world_.EchoServer({"example.com"});
-  PublishTo(echo->port());
+  world_.PublishTarget("xmpp-client", echo->port());
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());
   EXPECT_EQ(tunnel.head->status, 200);
@@ -227,7 +221,7 @@ TEST_F(UnusualPeersTest, LargeBodyOfANotFoundPageStillMeansNotDelegated) {
 
 TEST_F(UnusualPeersTest, LargeBodyOfARedirectIsNotTheDocument) {
   auto echo = world_.EchoServer({"example.com"});
-  PublishTo(echo->port());
+  world_.PublishTarget("xmpp-client", echo->port());
   WellKnownServer::Response moved;
   moved.status = 301;
   moved.headers = {{"Location", "/.well-known/service/xmpp-client"}, {"Content-Type", "text/html"}};
@@ -299,7 +293,7 @@ TEST_F(UnusualPeersTest, ClientResetDuringTheLookupIsHarmless) {
 // SIGTERM stops accepting, lets a running tunnel finish its work, then exits cleanly.
 TEST_F(UnusualPeersTest, SigtermDrainsARunningTunnel) {
   auto echo = world_.EchoServer({"example.com"});
-  PublishTo(echo->port());
+  world_.PublishTarget("xmpp-client", echo->port());
   DeputyProcess& deputy = world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());
@@ -327,7 +321,7 @@ TEST_F(UnusualPeersTest, SigtermDrainsARunningTunnel) {
 // as a clean end of stream.
 TEST_F(UnusualPeersTest, SecondSigtermResetsARunningTunnel) {
   auto echo = world_.EchoServer({"example.com"});
-  PublishTo(echo->port());
+  world_.PublishTarget("xmpp-client", echo->port());
   DeputyProcess& deputy = world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());
@@ -347,7 +341,7 @@ TEST_F(UnusualPeersTest, SecondSigtermResetsARunningTunnel) {
 // new clients; the admin endpoint must still answer for that.
 TEST_F(UnusualPeersTest, HealthzReportsDrainingDuringShutdown) {
   auto echo = world_.EchoServer({"example.com"});
-  PublishTo(echo->port());
+  world_.PublishTarget("xmpp-client", echo->port());
   DeputyProcess& deputy = world_.StartDeputy();
   auto tunnel = world_.OpenTunnel("example.org:xmpp-client");
   ASSERT_TRUE(tunnel.head.has_value());
@@ -364,7 +358,7 @@ TEST_F(UnusualPeersTest, HealthzReportsDrainingDuringShutdown) {
 // use-after-free in the teardown).
 TEST_F(UnusualPeersTest, ShutdownWithLookupAndHandshakeInFlightExitsCleanly) {
   TcpServer silent(TcpServer::HoldOpen());
-  PublishTo(silent.port());
+  world_.PublishTarget("xmpp-client", silent.port());
   world_.PublishResponse("xmpp-server", {.never_answer = true});
   world_.config["discovery"]["timeout_ms"] = 30000;
   world_.config["upstream"]["handshake_timeout_ms"] = 30000;

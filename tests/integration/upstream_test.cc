@@ -118,9 +118,7 @@ TEST(UpstreamTest, AllEntriesRefusingIs502) {
 TEST(UpstreamTest, UpstreamThatNeverHandshakesTimesOutWith504) {
   World world;
   TcpServer silent(TcpServer::HoldOpen());
-  world.Publish("xmpp-client", nlohmann::json::array(
-                                   {World::Entry("xmpp.example.com", silent.port(), "example.com")})
-                                   .dump());
+  world.PublishTarget("xmpp-client", silent.port());
   world.config["upstream"]["handshake_timeout_ms"] = 300;
   world.StartDeputy();
   ExpectRefusal(world.OpenTunnel("example.org:xmpp-client").head, 504, "connection_timeout");
@@ -139,10 +137,7 @@ TEST(UpstreamTest, IdleTunnelIsResetOnBothSidesAfterTheIdleTimeout) {
     }
     (n < 0 && conn.last_status() == IoStatus::kError ? upstream_reset : upstream_clean_end).Add();
   });
-  world.Publish(
-      "xmpp-client",
-      nlohmann::json::array({World::Entry("xmpp.example.com", upstream.port(), "example.com")})
-          .dump());
+  world.PublishTarget("xmpp-client", upstream.port());
   world.config["upstream"]["idle_timeout_s"] = 1;
   DeputyProcess& deputy = world.StartDeputy();
   auto tunnel = world.OpenTunnel("example.org:xmpp-client");
@@ -160,10 +155,7 @@ TEST(UpstreamTest, MinimumTls13RefusesATls12OnlyUpstream) {
   tls12_only.max_version = TLS1_2_VERSION;
   RecordingSink sink;
   TlsServer upstream(world.ca.Issue(CertOptions{{"example.com"}}), sink.handler(), tls12_only);
-  world.Publish(
-      "xmpp-client",
-      nlohmann::json::array({World::Entry("xmpp.example.com", upstream.port(), "example.com")})
-          .dump());
+  world.PublishTarget("xmpp-client", upstream.port());
   world.config["upstream"]["min_tls_version"] = "1.3";
   world.StartDeputy();
   ExpectRefusal(world.OpenTunnel("example.org:xmpp-client", "early").head, 502,

@@ -23,9 +23,7 @@ TEST(WarningRateLimitTest, RepeatedUpstreamFailuresLogABurstAndCountTheRest) {
   World world;
   uint16_t closed_port = 0;
   Socket reserved = ReserveClosedPort(&closed_port);
-  world.Publish(
-      "xmpp-client",
-      nlohmann::json::array({World::Entry("xmpp.example.com", closed_port, "example.com")}).dump());
+  world.PublishTarget("xmpp-client", closed_port);
   DeputyProcess& deputy = world.StartDeputy();
 
   // 100 CONNECTs at once, each failing its one upstream attempt.

@@ -35,6 +35,11 @@ World::World() {
   };
 }
 
+void World::PublishTarget(const std::string& service, uint16_t port, HeaderList headers) {
+  Publish(service, nlohmann::json::array({Entry("xmpp.example.com", port, "example.com")}).dump(),
+          std::move(headers));
+}
+
 void World::Publish(const std::string& service, const std::string& body, HeaderList headers) {
   WellKnownServer::Response response;
   response.body = body;

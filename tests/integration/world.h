@@ -29,6 +29,9 @@ class World {
   // Publish serves `body` with status 200 for `service` (any domain: the server is shared).
   void Publish(const std::string& service, const std::string& body, HeaderList headers = {});
   void PublishResponse(const std::string& service, WellKnownServer::Response response);
+  // PublishTarget delegates `service` to one target: xmpp.example.com (127.0.0.1) on `port`,
+  // whose certificate must be valid for example.com.
+  void PublishTarget(const std::string& service, uint16_t port, HeaderList headers = {});
   int Fetches(const std::string& service) const {
     return well_known->Requests(kWellKnownPrefix + service);
   }
