@@ -44,6 +44,7 @@ BenchWorld::BenchWorld(int max_connections)
                              "/.well-known/service/{service}"}}},
       {"upstream", {{"ca_file", ca_file_}}},
       {"dns", {{"hosts", {{"example.org", {"127.0.0.1"}}, {kUpstreamName, {"127.0.0.1"}}}}}},
+      {"policy", {{"allowed_networks", {"127.0.0.0/8"}}}},
   };
 }
 

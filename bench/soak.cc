@@ -116,6 +116,7 @@ int Soak(const Flags& flags) {
                              "/.well-known/service/{service}"}}},
       {"upstream", {{"ca_file", ca_file}}},
       {"dns", {{"hosts", {{"example.org", {"127.0.0.1"}}, {kUpstreamName, {"127.0.0.1"}}}}}},
+      {"policy", {{"allowed_networks", {"127.0.0.0/8"}}}},
   };
   test::DeputyProcess deputy(config);
   // The access log (a line per session) goes to /dev/null: kept in memory here, a run of minutes

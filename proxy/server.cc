@@ -33,7 +33,10 @@ std::optional<IpEndpoint> ToEndpoint(const SocketAddress& address) {
 }  // namespace
 
 Server::Server(Config config)
-    : config_(std::move(config)), rng_(std::random_device{}()), drain_deadline_(loop_, [this] {
+    : config_(std::move(config)),
+      rng_(std::random_device{}()),
+      guard_(config_.policy.allowed_networks, config_.policy.denied_networks),
+      drain_deadline_(loop_, [this] {
         spdlog::info("drain deadline reached; closing {} sessions", sessions_.size());
         for (Session* session : std::set<Session*>(sessions_)) session->Abort();
         MaybeStopLoop();
@@ -63,11 +66,11 @@ Status Server::Start() {
 
   resolver_ = std::make_unique<DnsResolver>(loop_, config_.dns.hosts, config_.dns.timeout_ms);
   delegations_ = std::make_unique<DelegationCache>(
-      loop_, *resolver_, discovery_tls_->get(), config_.discovery,
+      loop_, *resolver_, guard_, discovery_tls_->get(), config_.discovery,
       ConnectTimeouts{config_.upstream.connect_timeout_ms, config_.upstream.handshake_timeout_ms},
       cache_metrics_);
   services_ = std::make_unique<SessionServices>(SessionServices{
-      loop_, config_, *delegations_, *resolver_, upstream_tls_->get(), metrics_, rng_});
+      loop_, config_, *delegations_, *resolver_, guard_, upstream_tls_->get(), metrics_, rng_});
 
   for (const ListenerConfig& listener : config_.listeners) {
     auto endpoint = ToEndpoint(listener.address);

@@ -14,6 +14,7 @@
 #include "delegation/delegation_cache.h"
 #include "loop/event_loop.h"
 #include "loop/timer.h"
+#include "net/destination_guard.h"
 #include "net/dns_resolver.h"
 #include "net/listener.h"
 #include "session/session.h"
@@ -50,6 +51,7 @@ class Server {
   Metrics metrics_;
   CacheMetrics cache_metrics_{metrics_};
   std::mt19937_64 rng_;
+  DestinationGuard guard_;
   std::unique_ptr<DnsResolver> resolver_;
   std::optional<TlsClientContext> discovery_tls_;
   std::optional<TlsClientContext> upstream_tls_;

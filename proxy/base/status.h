@@ -38,6 +38,7 @@ enum class ErrorCode : uint8_t {
   kTruncated,
   kLookupLimit,
   kResponseIncomplete,
+  kDestinationProhibited,
   kInternal,
 };
 

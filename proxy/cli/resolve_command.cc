@@ -50,11 +50,12 @@ int RunResolve(const Config& config, const std::string& domain_arg,
   {
     EventLoop loop;
     DnsResolver resolver(loop, config.dns.hosts, config.dns.timeout_ms);
+    DestinationGuard guard(config.policy.allowed_networks, config.policy.denied_networks);
     ConnectTimeouts timeouts{config.upstream.connect_timeout_ms,
                              config.upstream.handshake_timeout_ms};
     FetchLimits limits{config.discovery.timeout_ms, config.discovery.max_document_bytes,
                        config.discovery.max_redirects, timeouts};
-    HttpsFetch fetch(loop, resolver, discovery_tls->get(), limits);
+    HttpsFetch fetch(loop, resolver, guard, discovery_tls->get(), limits);
     std::unique_ptr<TlsConnectAttempt> attempt;
     std::mt19937_64 rng(std::random_device{}());
     Destination destination{*domain, service, PortForService(service, config)};
@@ -97,7 +98,8 @@ int RunResolve(const Config& config, const std::string& domain_arg,
                   << " (priority " << t.priority << ", weight " << t.weight << ")\n";
       }
       const Target first = route->front();
-      attempt = std::make_unique<TlsConnectAttempt>(loop, resolver, upstream_tls->get(), timeouts);
+      attempt =
+          std::make_unique<TlsConnectAttempt>(loop, resolver, guard, upstream_tls->get(), timeouts);
       attempt->Start(first.host, first.port, first.domain,
                      [&, delegated, first](Result<TlsConnection> connection) {
                        if (!connection.ok()) {

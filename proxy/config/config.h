@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "net/ip_network.h"
 #include "tls/tls_version.h"
 
 namespace deputy {
@@ -85,12 +86,19 @@ struct DnsConfig {
   uint32_t timeout_ms = 5000;
 };
 
+// Which destinations deputy may connect to on anyone's behalf (net/destination_guard.h).
+struct PolicyConfig {
+  std::vector<IpNetwork> allowed_networks;  // exempt from the special-purpose ranges
+  std::vector<IpNetwork> denied_networks;   // prohibited even if public
+};
+
 struct Config {
   std::vector<ListenerConfig> listeners;
   AdminConfig admin;
   DiscoveryConfig discovery;
   UpstreamConfig upstream;
   DnsConfig dns;
+  PolicyConfig policy;
   std::map<std::string, uint16_t> services;  // service name -> port, over /etc/services
 };
 

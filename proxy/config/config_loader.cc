@@ -401,11 +401,11 @@ void CheckUrlTemplate(Errors* errors, const std::string& path, const std::string
 }
 
 void ReadDiscovery(Errors* errors, const Json& json, DiscoveryConfig* out) {
-  const Object object(
-      errors, json, "discovery",
-      {"ca_file", "url_template", "timeout_ms", "max_document_bytes", "min_ttl_s", "max_ttl_s",
-       "default_ttl_s", "negative_ttl_s", "fallback", "max_redirects", "max_inflight_fetches",
-       "max_inflight_fetches_per_domain", "cache_max_entries", "cache_max_bytes", "max_entries_per_domain"});
+  const Object object(errors, json, "discovery",
+                      {"ca_file", "url_template", "timeout_ms", "max_document_bytes", "min_ttl_s",
+                       "max_ttl_s", "default_ttl_s", "negative_ttl_s", "fallback", "max_redirects",
+                       "max_inflight_fetches", "max_inflight_fetches_per_domain",
+                       "cache_max_entries", "cache_max_bytes", "max_entries_per_domain"});
   object.String("ca_file", &out->ca_file);
   if (const Json* url = object.Find("url_template");
       url != nullptr &&
@@ -507,6 +507,36 @@ void ReadDns(Errors* errors, const Json& json, DnsConfig* out) {
   object.Positive("timeout_ms", &out->timeout_ms);
 }
 
+void ReadNetworks(Errors* errors, const Json& json, const std::string& path,
+                  std::vector<IpNetwork>* out) {
+  if (!json.is_array()) {
+    errors->Add(path, "expected a list of networks (\"10.0.0.0/8\"), got " + Shown(json));
+    return;
+  }
+  for (size_t i = 0; i < json.size(); ++i) {
+    if (!json[i].is_string()) {
+      errors->Add(Index(path, i), "expected a network (\"10.0.0.0/8\"), got " + Shown(json[i]));
+      continue;
+    }
+    Result<IpNetwork> network = ParseIpNetwork(json[i].get_ref<const std::string&>());
+    if (!network.ok()) {
+      errors->Add(Index(path, i), network.status().message());
+      continue;
+    }
+    out->push_back(*network);
+  }
+}
+
+void ReadPolicy(Errors* errors, const Json& json, PolicyConfig* out) {
+  const Object object(errors, json, "policy", {"allowed_networks", "denied_networks"});
+  if (const Json* allowed = object.Find("allowed_networks")) {
+    ReadNetworks(errors, *allowed, object.PathOf("allowed_networks"), &out->allowed_networks);
+  }
+  if (const Json* denied = object.Find("denied_networks")) {
+    ReadNetworks(errors, *denied, object.PathOf("denied_networks"), &out->denied_networks);
+  }
+}
+
 void ReadServices(Errors* errors, const Json& json, std::map<std::string, uint16_t>* out) {
   if (!ExpectObject(errors, json, "services")) return;
   for (auto it = json.begin(); it != json.end(); ++it) {
@@ -530,7 +560,7 @@ void ReadServices(Errors* errors, const Json& json, std::map<std::string, uint16
 
 void ReadRoot(Errors* errors, const Json& json, Config* config) {
   const Object root(errors, json, "",
-                    {"listeners", "admin", "discovery", "upstream", "dns", "services"});
+                    {"listeners", "admin", "discovery", "upstream", "dns", "policy", "services"});
   if (!root.valid()) return;
   ReadListeners(errors, root.Find("listeners"), &config->listeners);
   if (const Json* admin = root.Find("admin")) ReadAdmin(errors, *admin, &config->admin);
@@ -541,6 +571,7 @@ void ReadRoot(Errors* errors, const Json& json, Config* config) {
     ReadUpstream(errors, *upstream, &config->upstream);
   }
   if (const Json* dns = root.Find("dns")) ReadDns(errors, *dns, &config->dns);
+  if (const Json* policy = root.Find("policy")) ReadPolicy(errors, *policy, &config->policy);
   if (const Json* services = root.Find("services")) {
     ReadServices(errors, *services, &config->services);
   }

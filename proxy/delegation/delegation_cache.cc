@@ -49,11 +49,13 @@ DelegationCache::Waiter::~Waiter() {
   if (waiters.empty() && !flight->finished) cache_.Cancel(flight);
 }
 
-DelegationCache::DelegationCache(EventLoop& loop, DnsResolver& resolver, SSL_CTX* discovery_ctx,
+DelegationCache::DelegationCache(EventLoop& loop, DnsResolver& resolver,
+                                 const DestinationGuard& guard, SSL_CTX* discovery_ctx,
                                  const DiscoveryConfig& config, ConnectTimeouts connect,
                                  CacheObserver& observer)
     : loop_(loop),
       resolver_(resolver),
+      guard_(guard),
       ctx_(discovery_ctx),
       config_(config),
       observer_(observer),
@@ -106,7 +108,7 @@ std::unique_ptr<DelegationLookup> DelegationCache::Lookup(const std::string& dom
     started->share = std::move(share);
     started->started = Clock::now();
     ++flights_per_share_[started->share];
-    started->fetch = std::make_unique<HttpsFetch>(loop_, resolver_, ctx_, limits_);
+    started->fetch = std::make_unique<HttpsFetch>(loop_, resolver_, guard_, ctx_, limits_);
     flight = flights_.emplace(key, std::move(started)).first;
     waiter->flight = flight->second.get();
     flight->second->waiters.push_back(waiter.get());

@@ -40,8 +40,9 @@ class DelegationCache {
   using Callback = std::function<void(Result<LookupOutcome>)>;
   using Clock = std::chrono::steady_clock;
 
-  DelegationCache(EventLoop& loop, DnsResolver& resolver, SSL_CTX* discovery_ctx,
-                  const DiscoveryConfig& config, ConnectTimeouts connect, CacheObserver& observer);
+  DelegationCache(EventLoop& loop, DnsResolver& resolver, const DestinationGuard& guard,
+                  SSL_CTX* discovery_ctx, const DiscoveryConfig& config, ConnectTimeouts connect,
+                  CacheObserver& observer);
   ~DelegationCache();
 
   // Lookup always answers from the loop, never inside this call.
@@ -69,6 +70,7 @@ class DelegationCache {
 
   EventLoop& loop_;
   DnsResolver& resolver_;
+  const DestinationGuard& guard_;
   SSL_CTX* ctx_;
   DiscoveryConfig config_;
   FetchLimits limits_;

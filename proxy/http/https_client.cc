@@ -17,8 +17,14 @@ bool IsRedirect(int status) {
 
 }  // namespace
 
-HttpsFetch::HttpsFetch(EventLoop& loop, DnsResolver& resolver, SSL_CTX* ctx, FetchLimits limits)
-    : loop_(loop), resolver_(resolver), ctx_(ctx), limits_(limits), deadline_(loop, [this] {
+HttpsFetch::HttpsFetch(EventLoop& loop, DnsResolver& resolver, const DestinationGuard& guard,
+                       SSL_CTX* ctx, FetchLimits limits)
+    : loop_(loop),
+      resolver_(resolver),
+      guard_(guard),
+      ctx_(ctx),
+      limits_(limits),
+      deadline_(loop, [this] {
         Finish(Status(ErrorCode::kLookupTimeout, "no complete answer from " + url_.ToString() +
                                                      " within " +
                                                      std::to_string(limits_.timeout_ms) + " ms"));
@@ -37,7 +43,7 @@ void HttpsFetch::Start(const HttpsUrl& url, Callback done) {
 }
 
 void HttpsFetch::StartHop() {
-  attempt_ = std::make_unique<TlsConnectAttempt>(loop_, resolver_, ctx_, limits_.connect);
+  attempt_ = std::make_unique<TlsConnectAttempt>(loop_, resolver_, guard_, ctx_, limits_.connect);
   attempt_->Start(url_.host, url_.port, url_.host,
                   [this](Result<TlsConnection> c) { OnConnected(std::move(c)); });
 }

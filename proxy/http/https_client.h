@@ -34,7 +34,9 @@ class HttpsFetch : public Deferrable, private StreamCallbacks {
  public:
   using Callback = std::function<void(Result<FetchResult>)>;
 
-  HttpsFetch(EventLoop& loop, DnsResolver& resolver, SSL_CTX* ctx, FetchLimits limits);
+  // Every hop connects only to addresses `guard` permits.
+  HttpsFetch(EventLoop& loop, DnsResolver& resolver, const DestinationGuard& guard, SSL_CTX* ctx,
+             FetchLimits limits);
   ~HttpsFetch() override;
 
   void Start(const HttpsUrl& url, Callback done);
@@ -52,6 +54,7 @@ class HttpsFetch : public Deferrable, private StreamCallbacks {
 
   EventLoop& loop_;
   DnsResolver& resolver_;
+  const DestinationGuard& guard_;
   SSL_CTX* ctx_;
   FetchLimits limits_;
   HttpsUrl url_;

@@ -128,7 +128,7 @@ void Session::ConnectNext() {
   }
   const Target& target = targets_[next_target_];
   attempt_ = std::make_unique<TlsConnectAttempt>(
-      services_.loop, services_.resolver, services_.upstream_ctx,
+      services_.loop, services_.resolver, services_.guard, services_.upstream_ctx,
       ConnectTimeouts{upstream.connect_timeout_ms, upstream.handshake_timeout_ms},
       ConnectBudget{attempts_left_, *connect_deadline_});
   attempt_->Start(

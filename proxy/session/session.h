@@ -27,6 +27,7 @@ struct SessionServices {
   const Config& config;
   DelegationCache& delegations;
   DnsResolver& resolver;
+  const DestinationGuard& guard;
   SSL_CTX* upstream_ctx;
   Metrics& metrics;
   std::mt19937_64& rng;

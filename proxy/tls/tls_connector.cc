@@ -1,6 +1,7 @@
 #include "tls/tls_connector.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "base/run_once.h"
 
@@ -13,10 +14,12 @@ constexpr uint64_t kNoTimeout = UINT64_MAX;
 
 }  // namespace
 
-TlsConnectAttempt::TlsConnectAttempt(EventLoop& loop, DnsResolver& resolver, SSL_CTX* ctx,
+TlsConnectAttempt::TlsConnectAttempt(EventLoop& loop, DnsResolver& resolver,
+                                     const DestinationGuard& guard, SSL_CTX* ctx,
                                      ConnectTimeouts timeouts, ConnectBudget budget)
     : loop_(loop),
       resolver_(resolver),
+      guard_(guard),
       ctx_(ctx),
       timeouts_(timeouts),
       budget_(budget),
@@ -53,6 +56,17 @@ void TlsConnectAttempt::TryNext() {
   if (limit_reached_ == Limit::kDeadline) {
     Finish(last_error_);
     return;
+  }
+  // Checked on the resolved address itself, right before the connect that uses it.
+  for (; next_ < endpoints_.size(); ++next_) {
+    std::optional<std::string> prohibited = guard_.Prohibits(endpoints_[next_]);
+    if (!prohibited) break;
+    if (on_failure_) {
+      on_failure_(host_ + " (" + endpoints_[next_].ToString() + ")",
+                  Status(ErrorCode::kDestinationProhibited, "address prohibited: " + *prohibited));
+    }
+    last_error_ = Status(ErrorCode::kDestinationProhibited,
+                         host_ + ": destination address prohibited by policy");
   }
   if (next_ >= endpoints_.size()) {
     Finish(LastErrorOr(ErrorCode::kDnsError, host_ + " has no usable address"));

@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "loop/event_loop.h"
 #include "loop/timer.h"
+#include "net/destination_guard.h"
 #include "net/dns_resolver.h"
 #include "net/tcp_stream.h"
 #include "tls/tls_stream.h"
@@ -40,8 +41,9 @@ struct ConnectBudget {
 
 // TlsConnectAttempt connects to host:port and verifies the peer as `verify_name`, trying every
 // address the host resolves to, in order, until one connects and verifies or the budget is
-// spent. Destroying it cancels the attempt; the callback then never runs. Failure messages name
-// the host, never the addresses (they reach clients); the observer hears the addresses.
+// spent. Addresses the guard prohibits are skipped without a connect (and cost no attempt).
+// Destroying it cancels the attempt; the callback then never runs. Failure messages name the host,
+// never the addresses (they reach clients); the observer hears the addresses.
 class TlsConnectAttempt : public Deferrable {
  public:
   using Callback = std::function<void(Result<TlsConnection>)>;
@@ -50,8 +52,8 @@ class TlsConnectAttempt : public Deferrable {
   // Which part of the budget ended a failed attempt before every address was tried.
   enum class Limit { kNone, kConnects, kDeadline };
 
-  TlsConnectAttempt(EventLoop& loop, DnsResolver& resolver, SSL_CTX* ctx, ConnectTimeouts timeouts,
-                    ConnectBudget budget = {});
+  TlsConnectAttempt(EventLoop& loop, DnsResolver& resolver, const DestinationGuard& guard,
+                    SSL_CTX* ctx, ConnectTimeouts timeouts, ConnectBudget budget = {});
   ~TlsConnectAttempt() override;
   TlsConnectAttempt(const TlsConnectAttempt&) = delete;
   TlsConnectAttempt& operator=(const TlsConnectAttempt&) = delete;
@@ -77,6 +79,7 @@ class TlsConnectAttempt : public Deferrable {
 
   EventLoop& loop_;
   DnsResolver& resolver_;
+  const DestinationGuard& guard_;
   SSL_CTX* ctx_;
   ConnectTimeouts timeouts_;
   ConnectBudget budget_;

@@ -32,6 +32,8 @@ World::World() {
       {"upstream",
        {{"ca_file", ca_file}, {"connect_timeout_ms", 2000}, {"handshake_timeout_ms", 2000}}},
       {"dns", {{"hosts", hosts}}},
+      // Every test peer is on loopback, which the destination guard prohibits by default.
+      {"policy", {{"allowed_networks", {"127.0.0.0/8", "::1/128"}}}},
   };
 }
 

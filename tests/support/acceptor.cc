@@ -10,9 +10,9 @@
 
 namespace deputy::test {
 
-Acceptor::Acceptor(Serve serve, int max_concurrent)
+Acceptor::Acceptor(Serve serve, int max_concurrent, uint32_t address)
     : serve_(std::move(serve)), max_concurrent_(max_concurrent) {
-  listener_ = ListenLoopback(&port_);
+  listener_ = ListenLoopback(&port_, address);
   accept_thread_ = std::thread([this] { AcceptLoop(); });
 }
 

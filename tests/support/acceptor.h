@@ -22,7 +22,8 @@ class Acceptor {
  public:
   using Serve = std::function<void(Socket, const StopEvent&)>;
 
-  explicit Acceptor(Serve serve, int max_concurrent = 256);
+  // `address` is the loopback address to listen on, in host order.
+  explicit Acceptor(Serve serve, int max_concurrent = 256, uint32_t address = INADDR_LOOPBACK);
   ~Acceptor() { Stop(); }
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;

@@ -87,7 +87,9 @@ bool RunDemo() {
         {"url_template", "https://{domain}:" + std::to_string(well_known.port()) +
                              "/.well-known/service/{service}"}}},
       {"upstream", {{"ca_file", ca_file}}},
-      {"dns", {{"hosts", {{"example.org", {"127.0.0.1"}}, {"xmpp.example.com", {"127.0.0.1"}}}}}}};
+      {"dns", {{"hosts", {{"example.org", {"127.0.0.1"}}, {"xmpp.example.com", {"127.0.0.1"}}}}}},
+      // The demo's servers are on loopback, which the destination guard prohibits by default.
+      {"policy", {{"allowed_networks", {"127.0.0.0/8"}}}}};
   DeputyProcess deputy(config);
   std::string error;
   if (!deputy.Start(&error)) {

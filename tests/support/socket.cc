@@ -49,13 +49,14 @@ void IgnoreSigpipe() {
   std::call_once(once, [] { std::signal(SIGPIPE, SIG_IGN); });
 }
 
-Socket ListenLoopback(uint16_t* port) {
+Socket ListenLoopback(uint16_t* port, uint32_t host_order_address) {
+  if ((host_order_address >> 24) != 127) Die("ListenLoopback: tests listen on 127.0.0.0/8 only");
   IgnoreSigpipe();
   Socket sock(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!sock.valid()) DieErrno("socket");
   sockaddr_in addr = {};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr.s_addr = htonl(host_order_address);
   if (bind(sock.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) DieErrno("bind");
   if (listen(sock.fd(), 1024) != 0) DieErrno("listen");
   socklen_t len = sizeof(addr);

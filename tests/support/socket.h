@@ -1,5 +1,7 @@
 #pragma once
 
+#include <netinet/in.h>
+
 #include <cstdint>
 
 namespace deputy::test {
@@ -33,9 +35,9 @@ bool SetNonBlocking(int fd, bool on);
 // binary (BoringSSL writes with write(2), which cannot pass MSG_NOSIGNAL). Idempotent.
 void IgnoreSigpipe();
 
-// ListenLoopback binds a non-blocking TCP listener on 127.0.0.1, port 0, and sets `*port` to
-// the port the kernel chose.
-Socket ListenLoopback(uint16_t* port);
+// ListenLoopback binds a non-blocking TCP listener on `host_order_address` (127.0.0.1 unless
+// another loopback address is asked for), port 0, and sets `*port` to the port the kernel chose.
+Socket ListenLoopback(uint16_t* port, uint32_t host_order_address = INADDR_LOOPBACK);
 
 // ReserveClosedPort binds a port on 127.0.0.1 without listening: while the returned socket
 // lives, no one else can take the port and every connection to it is refused.

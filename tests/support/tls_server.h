@@ -20,6 +20,7 @@ struct TlsServerOptions {
   uint16_t max_version = TLS1_3_VERSION;
   Millis handshake_timeout = kDefaultTimeout;
   int max_concurrent = 256;
+  uint32_t address = INADDR_LOOPBACK;  // host order; any of 127.0.0.0/8
 };
 
 // MakeServerContext is a server SSL_CTX presenting `key_pair` (leaf first, then any chain) with

@@ -579,6 +579,31 @@ TEST(ConfigLoaderTest, ConnectListenerTakesNoTarget) {
             "listeners[0].port: only fixed listeners take a port");
 }
 
+TEST(ConfigLoaderTest, PolicyNetworksAreCidrLists) {
+  Config defaults = MustParse(Base());
+  EXPECT_TRUE(defaults.policy.allowed_networks.empty()) << "the guard is on unless relaxed";
+  EXPECT_TRUE(defaults.policy.denied_networks.empty());
+  Config config = MustParse(With("/policy", {{"allowed_networks", {"127.0.0.0/8", "::1"}},
+                                             {"denied_networks", {"203.0.113.0/24"}}}));
+  ASSERT_EQ(config.policy.allowed_networks.size(), 2u);
+  EXPECT_EQ(config.policy.allowed_networks[0].ToString(), "127.0.0.0/8");
+  EXPECT_EQ(config.policy.allowed_networks[1].ToString(), "::1/128");
+  ASSERT_EQ(config.policy.denied_networks.size(), 1u);
+  EXPECT_EQ(config.policy.denied_networks[0].ToString(), "203.0.113.0/24");
+}
+
+TEST(ConfigLoaderTest, PolicyNetworkErrorsNameTheEntry) {
+  EXPECT_EQ(RejectionOf(With("/policy/allowed_networks", {"10.0.0.0/8", "10.0.0.1/8"})),
+            "policy.allowed_networks[1]: \"10.0.0.1/8\" is not a network: bits are set beyond "
+            "the /8 prefix (did you mean 10.0.0.0/8?)");
+  EXPECT_EQ(RejectionOf(With("/policy/denied_networks", "10.0.0.0/8")),
+            "policy.denied_networks: expected a list of networks (\"10.0.0.0/8\"), got "
+            "\"10.0.0.0/8\"");
+  EXPECT_EQ(RejectionOf(With("/policy/denied_networks", {8})),
+            "policy.denied_networks[0]: expected a network (\"10.0.0.0/8\"), got 8");
+  EXPECT_EQ(RejectionOf(With("/policy/bogus", 1)), "policy.bogus: unknown key");
+}
+
 TEST(ConfigLoaderTest, DnsHostsKeysAreNormalized) {
   const Config config = MustParse(With("/dns/hosts", {{"WWW.Example.ORG.", {"127.0.0.9"}}}));
   EXPECT_EQ(config.dns.hosts.count("www.example.org"), 1u);

@@ -57,8 +57,8 @@ class AbandonedFetchTest : public ::testing::Test {
         "https://{domain}:" + std::to_string(server_.port()) + kPrefix + "{service}";
     config.timeout_ms = 30000;  // far beyond every wait below: only cancellation ends a fetch
     config.max_inflight_fetches = max_inflight_fetches;
-    cache_ = std::make_unique<DelegationCache>(loop_, resolver_, ctx_->get(), config,
-                                               ConnectTimeouts{2000, 2000}, observer_);
+    cache_ = std::make_unique<DelegationCache>(loop_, resolver_, loopback_allowed_, ctx_->get(),
+                                               config, ConnectTimeouts{2000, 2000}, observer_);
   }
 
   void Serve(const std::string& service, test::WellKnownServer::Response response) {
@@ -89,6 +89,7 @@ class AbandonedFetchTest : public ::testing::Test {
   test::WellKnownServer server_;
   EventLoop loop_;
   DnsResolver resolver_;
+  DestinationGuard loopback_allowed_{{ParseIpNetwork("127.0.0.0/8").value()}, {}};
   std::optional<TlsClientContext> ctx_;
   RecordingObserver observer_;
   std::unique_ptr<DelegationCache> cache_;

@@ -1,0 +1,195 @@
+// Through a real deputy process: the destination guard keeps deputy from connecting, on anyone's
+// behalf, to the networks behind it. Upstream targets, the direct fallback, the well-known fetch
+// and its redirect hops are all checked on the address about to be connected to. These tests
+// allow only 127.0.0.1 and put the peers that must stay unreached on 127.0.0.2, so "no
+// connection" is something the peer itself counts.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "integration/world.h"
+
+namespace deputy::test {
+namespace {
+
+constexpr uint32_t kOtherLoopback = 0x7f000002;  // 127.0.0.2, in host order
+
+class ProhibitedDestinationsTest : public ::testing::Test {
+ protected:
+  ProhibitedDestinationsTest() {
+    world_.config["policy"]["allowed_networks"] = {"127.0.0.1/32"};
+    world_.config["dns"]["hosts"]["inside.example"] = {"127.0.0.2"};
+  }
+
+  // EchoOnOtherLoopback is an echo server for example.com listening on 127.0.0.2.
+  std::unique_ptr<TlsServer> EchoOnOtherLoopback() {
+    TlsServerOptions options;
+    options.address = kOtherLoopback;
+    return std::make_unique<TlsServer>(world_.ca.Issue(CertOptions{{"example.com"}}), Echo(),
+                                       options);
+  }
+
+  void ExpectProhibited(const std::string& authority) {
+    World::Opened opened = world_.OpenTunnel(authority);
+    ExpectRefusal(opened.head, 403, "destination_ip_prohibited");
+    if (!opened.head) return;
+    std::string proxy_status = opened.head->Header("proxy-status").value_or("");
+    EXPECT_NE(proxy_status.find("destination address prohibited by policy"), std::string::npos)
+        << proxy_status;
+    EXPECT_EQ(proxy_status.find("127.0.0.2"), std::string::npos)
+        << "the client is not told which address a name resolves to: " << proxy_status;
+  }
+
+  World world_;
+};
+
+TEST_F(ProhibitedDestinationsTest, TargetOnAProhibitedAddressIsRefusedWithoutAConnection) {
+  auto inside = EchoOnOtherLoopback();
+  world_.Publish("xmpp-client", nlohmann::json::array(
+                                    {World::Entry("inside.example", inside->port(), "example.com")})
+                                    .dump());
+  DeputyProcess& deputy = world_.StartDeputy();
+  ExpectProhibited("example.org:xmpp-client");
+  EXPECT_EQ(inside->accepted().value(), 0u);
+  ASSERT_TRUE(deputy.WaitForAccessLogLines(1, kDefaultTimeout));
+  EXPECT_EQ(deputy.AccessLog().at(0)["result"], "destination_ip_prohibited");
+  // The operator's log names the address and the range.
+  EXPECT_TRUE(deputy.WaitForStderr("127.0.0.2:" + std::to_string(inside->port())));
+  EXPECT_TRUE(deputy.WaitForStderr("loopback 127.0.0.0/8"));
+}
+
+TEST_F(ProhibitedDestinationsTest, SameTargetIsReachedOnceItsNetworkIsAllowed) {
+  auto inside = EchoOnOtherLoopback();
+  world_.config["policy"]["allowed_networks"] = {"127.0.0.0/8"};
+  world_.Publish("xmpp-client", nlohmann::json::array(
+                                    {World::Entry("inside.example", inside->port(), "example.com")})
+                                    .dump());
+  world_.StartDeputy();
+  World::Opened opened = world_.OpenTunnel("example.org:xmpp-client");
+  ASSERT_TRUE(opened.head.has_value());
+  EXPECT_EQ(opened.head->status, 200) << opened.head->Header("proxy-status").value_or("");
+  EXPECT_EQ(inside->accepted().value(), 1u);
+}
+
+TEST_F(ProhibitedDestinationsTest, ProhibitedTargetsAreSkippedForAPermittedOne) {
+  auto inside = EchoOnOtherLoopback();
+  auto outside = world_.EchoServer({"example.com"});
+  nlohmann::json first = World::Entry("inside.example", inside->port(), "example.com");
+  first["priority"] = 1;
+  nlohmann::json second = World::Entry("xmpp.example.com", outside->port(), "example.com");
+  second["priority"] = 2;
+  world_.Publish("xmpp-client", nlohmann::json::array({first, second}).dump());
+  world_.StartDeputy();
+  World::Opened opened = world_.OpenTunnel("example.org:xmpp-client");
+  ASSERT_TRUE(opened.head.has_value());
+  EXPECT_EQ(opened.head->status, 200);
+  EXPECT_EQ(inside->accepted().value(), 0u);
+  EXPECT_EQ(outside->accepted().value(), 1u);
+}
+
+// Every special-purpose range, as IP literals in a document. Only the loopback ones could be
+// reached from here; for the others a 403 destination_ip_prohibited (not a connect error) shows
+// that no connection was tried.
+TEST_F(ProhibitedDestinationsTest, EveryDefaultRangeIsProhibited) {
+  const std::vector<std::string> prohibited = {"0.0.0.1",
+                                               "10.1.2.3",
+                                               "100.64.0.1",
+                                               "127.0.0.2",
+                                               "169.254.169.254",
+                                               "172.16.0.1",
+                                               "192.0.0.1",
+                                               "192.0.2.1",
+                                               "192.168.1.1",
+                                               "198.18.0.1",
+                                               "198.51.100.1",
+                                               "203.0.113.1",
+                                               "224.0.0.1",
+                                               "240.0.0.1",
+                                               "255.255.255.255",
+                                               "::",
+                                               "::1",
+                                               "fc00::1",
+                                               "fe80::1",
+                                               "ff02::1",
+                                               "2001:db8::1",
+                                               "::ffff:127.0.0.1",
+                                               "64:ff9b::7f00:1",
+                                               "2002:7f00:1::1",
+                                               "2001:0:7f00:1::1"};
+  for (size_t i = 0; i < prohibited.size(); ++i) {
+    world_.Publish(
+        "s" + std::to_string(i),
+        nlohmann::json::array({World::Entry(prohibited[i], 5222, "example.com")}).dump());
+  }
+  world_.StartDeputy();
+  for (size_t i = 0; i < prohibited.size(); ++i) {
+    SCOPED_TRACE(prohibited[i]);
+    ExpectRefusal(world_.OpenTunnel("example.org:s" + std::to_string(i)).head, 403,
+                  "destination_ip_prohibited");
+  }
+}
+
+// The IPv4-mapped form of an allowed loopback address is still prohibited: the kernel would
+// carry it to 127.0.0.1, and allowing "127.0.0.0/8" says nothing about ::ffff:0:0/96.
+TEST_F(ProhibitedDestinationsTest, Ipv4MappedLoopbackIsProhibitedEvenWithLoopbackAllowed) {
+  auto echo = world_.EchoServer({"example.com"});
+  world_.config["policy"]["allowed_networks"] = {"127.0.0.0/8"};
+  world_.Publish("xmpp-client", nlohmann::json::array(
+                                    {World::Entry("::ffff:127.0.0.1", echo->port(), "example.com")})
+                                    .dump());
+  world_.StartDeputy();
+  ExpectRefusal(world_.OpenTunnel("example.org:xmpp-client").head, 403,
+                "destination_ip_prohibited");
+  EXPECT_EQ(echo->accepted().value(), 0u);
+}
+
+TEST_F(ProhibitedDestinationsTest, DeniedNetworksWinOverAllowedOnes) {
+  auto echo = world_.EchoServer({"example.com"});
+  world_.config["policy"]["denied_networks"] = {"127.0.0.1"};
+  world_.PublishTarget("xmpp-client", echo->port());
+  // The well-known server is on 127.0.0.1 too, so the fetch is the first thing refused.
+  world_.StartDeputy();
+  ExpectRefusal(world_.OpenTunnel("example.org:xmpp-client").head, 403,
+                "destination_ip_prohibited");
+  EXPECT_EQ(world_.Fetches("xmpp-client"), 0);
+  EXPECT_EQ(echo->accepted().value(), 0u);
+}
+
+TEST_F(ProhibitedDestinationsTest, DirectFallbackToAProhibitedAddressIsRefused) {
+  auto inside = EchoOnOtherLoopback();
+  // Not delegated (404), so deputy would connect to the domain itself: inside.example, on
+  // 127.0.0.2. The well-known server answers from 127.0.0.1.
+  world_.PublishResponse("xmpp-client", {.status = 404});
+  world_.config["discovery"]["url_template"] =
+      "https://example.org:" + std::to_string(world_.well_known->port()) +
+      "/.well-known/service/{service}?domain={domain}";
+  world_.config["services"]["xmpp-client"] = inside->port();
+  world_.StartDeputy();
+  ExpectProhibited("inside.example:xmpp-client");
+  EXPECT_EQ(world_.Fetches("xmpp-client"), 1);
+  EXPECT_EQ(inside->accepted().value(), 0u);
+}
+
+TEST_F(ProhibitedDestinationsTest, RedirectHopToAProhibitedAddressIsNotFollowed) {
+  TlsServerOptions options;
+  options.address = kOtherLoopback;
+  WellKnownServer inside(world_.ca.Issue(CertOptions{{"inside.example"}}), options);
+  auto echo = world_.EchoServer({"example.com"});
+  inside.Set("/.well-known/service/xmpp-client",
+             {.body = nlohmann::json::array(
+                          {World::Entry("xmpp.example.com", echo->port(), "example.com")})
+                          .dump()});
+  WellKnownServer::Response moved;
+  moved.status = 302;
+  moved.headers = {{"Location", "https://inside.example:" + std::to_string(inside.port()) +
+                                    "/.well-known/service/xmpp-client"}};
+  world_.PublishResponse("xmpp-client", moved);
+  world_.StartDeputy();
+  ExpectProhibited("example.org:xmpp-client");
+  EXPECT_EQ(inside.tls().accepted().value(), 0u);
+  EXPECT_EQ(echo->accepted().value(), 0u);
+}
+
+}  // namespace
+}  // namespace deputy::test
