@@ -100,22 +100,26 @@ int RunResolve(const Config& config, const std::string& domain_arg,
       const Target first = route->front();
       attempt =
           std::make_unique<TlsConnectAttempt>(loop, resolver, guard, upstream_tls->get(), timeouts);
-      attempt->Start(first.host, first.port, first.domain,
-                     [&, delegated, first](Result<TlsConnection> connection) {
-                       if (!connection.ok()) {
-                         std::cout << "first target " << first.host << ":" << first.port
-                                   << " does not verify: " << connection.status().ToString()
-                                   << "\n";
-                         return;
-                       }
-                       std::cout << "first target " << first.host << ":" << first.port << " ("
-                                 << connection->endpoint.ToString() << ") verifies as "
-                                 << first.domain << " with " << connection->stream->version() << " "
-                                 << connection->stream->cipher() << "\n";
-                       connection->stream->Close();
-                       loop.DeferDelete(std::move(connection->stream));
-                       exit_code = delegated ? kResolveDelegated : kResolveNotDelegated;
-                     });
+      attempt->Start(
+          first.host, first.port, first.domain,
+          [&, delegated, first](Result<TlsConnection> connection) {
+            if (!connection.ok()) {
+              std::cout << "first target " << first.host << ":" << first.port
+                        << " does not verify: " << connection.status().ToString() << "\n";
+              return;
+            }
+            std::cout << "first target " << first.host << ":" << first.port << " ("
+                      << connection->endpoint.ToString() << ") verifies as " << first.domain
+                      << " with " << connection->stream->version() << " "
+                      << connection->stream->cipher() << "\n";
+            connection->stream->Close();
+            loop.DeferDelete(std::move(connection->stream));
+            exit_code = delegated ? kResolveDelegated : kResolveNotDelegated;
+          },
+          [](const std::string& where, const Status& status) {
+            // The operator's own tool: addresses and reasons are what it is for.
+            std::cout << "  " << where << ": " << status.ToString() << "\n";
+          });
     });
     loop.Run();
   }

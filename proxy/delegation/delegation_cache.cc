@@ -62,6 +62,11 @@ DelegationCache::DelegationCache(EventLoop& loop, DnsResolver& resolver,
       entries_(CacheIndex::Limits{config.cache_max_entries, config.cache_max_bytes,
                                   config.max_entries_per_domain},
                [this](EvictionReason reason) { observer_.OnEviction(reason); }) {
+  if (!public_suffixes_.loaded()) {
+    spdlog::warn(
+        "no Public Suffix List (install Debian's publicsuffix package): per-domain cache shares "
+        "and fetch limits count each exact name, so subdomains of one domain are not grouped");
+  }
   limits_.timeout_ms = config.timeout_ms;
   limits_.max_body_bytes = config.max_document_bytes;
   limits_.max_redirects = config.max_redirects;

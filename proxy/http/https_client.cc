@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/run_once.h"
+#include "log/warning_limiter.h"
 #include "net/names.h"
 
 namespace deputy {
@@ -44,8 +45,13 @@ void HttpsFetch::Start(const HttpsUrl& url, Callback done) {
 
 void HttpsFetch::StartHop() {
   attempt_ = std::make_unique<TlsConnectAttempt>(loop_, resolver_, guard_, ctx_, limits_.connect);
-  attempt_->Start(url_.host, url_.port, url_.host,
-                  [this](Result<TlsConnection> c) { OnConnected(std::move(c)); });
+  attempt_->Start(
+      url_.host, url_.port, url_.host,
+      [this](Result<TlsConnection> c) { OnConnected(std::move(c)); },
+      [this](const std::string& where, const Status& status) {
+        WarnLimited("well-known fetch attempt failed", "well-known fetch {}: {} failed: {}",
+                    url_.ToString(), where, status.ToString());
+      });
 }
 
 void HttpsFetch::OnConnected(Result<TlsConnection> connection) {

@@ -9,8 +9,8 @@ namespace {
 IpNetwork Must(std::string_view cidr) { return ParseIpNetwork(cidr).value(); }
 
 // EmbeddedIpv4 returns the IPv4 addresses an IPv6 address carries in the forms the kernel or a
-// gateway may translate: IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::a.b.c.d), 6to4
-// (2002:aabb:ccdd::) and Teredo (2001:0:server::~client).
+// gateway may translate: IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64
+// (64:ff9b::a.b.c.d), 6to4 (2002:aabb:ccdd::) and Teredo (2001:0:server::~client).
 std::vector<IpAddress> EmbeddedIpv4(const IpAddress& address) {
   std::vector<IpAddress> out;
   if (!address.v6) return out;
@@ -23,10 +23,13 @@ std::vector<IpAddress> EmbeddedIpv4(const IpAddress& address) {
     return v4;
   };
   static const IpNetwork kMapped = Must("::ffff:0:0/96");
+  static const IpNetwork kCompatible = Must("::/96");
   static const IpNetwork kNat64 = Must("64:ff9b::/96");
   static const IpNetwork kSixToFour = Must("2002::/16");
   static const IpNetwork kTeredo = Must("2001::/32");
-  if (kMapped.Contains(address) || kNat64.Contains(address)) out.push_back(v4_at(12, false));
+  if (kMapped.Contains(address) || kCompatible.Contains(address) || kNat64.Contains(address)) {
+    out.push_back(v4_at(12, false));
+  }
   if (kSixToFour.Contains(address)) out.push_back(v4_at(2, false));
   if (kTeredo.Contains(address)) {
     out.push_back(v4_at(4, false));  // the Teredo server
@@ -43,7 +46,8 @@ bool AnyContains(const std::vector<IpNetwork>& networks, const IpAddress& addres
 }  // namespace
 
 const std::vector<DestinationGuard::NamedNetwork>& DestinationGuard::SpecialPurpose() {
-  // RFC 6890 and the IANA special-purpose registries.
+  // RFC 6890 and the IANA special-purpose registries. For IPv6 only global unicast (2000::/3)
+  // is reachable at all; the named ranges come first so the reason is specific.
   static const std::vector<NamedNetwork> kRanges = {
       {Must("0.0.0.0/8"), "\"this network\""},
       {Must("10.0.0.0/8"), "private-use"},
@@ -53,6 +57,7 @@ const std::vector<DestinationGuard::NamedNetwork>& DestinationGuard::SpecialPurp
       {Must("172.16.0.0/12"), "private-use"},
       {Must("192.0.0.0/24"), "IETF protocol assignments"},
       {Must("192.0.2.0/24"), "documentation"},
+      {Must("192.88.99.0/24"), "6to4 relay anycast (deprecated)"},
       {Must("192.168.0.0/16"), "private-use"},
       {Must("198.18.0.0/15"), "benchmarking"},
       {Must("198.51.100.0/24"), "documentation"},
@@ -65,12 +70,21 @@ const std::vector<DestinationGuard::NamedNetwork>& DestinationGuard::SpecialPurp
       {Must("::/96"), "IPv4-compatible (deprecated)"},
       {Must("::ffff:0:0/96"), "IPv4-mapped"},
       {Must("64:ff9b::/96"), "NAT64"},
+      {Must("64:ff9b:1::/48"), "local-use NAT64"},
       {Must("2001::/32"), "Teredo"},
+      {Must("2001:2::/48"), "benchmarking"},
+      {Must("2001::/23"), "IETF protocol assignments"},
       {Must("2001:db8::/32"), "documentation"},
       {Must("2002::/16"), "6to4"},
+      {Must("3fff::/20"), "documentation"},
       {Must("fc00::/7"), "unique local"},
       {Must("fe80::/10"), "link-local"},
+      {Must("fec0::/10"), "site-local (deprecated)"},
       {Must("ff00::/8"), "multicast"},
+      // Everything else outside 2000::/3 (100::/64 discard, 5f00::/16, SIIT ::ffff:0:0:0/96...).
+      {Must("::/3"), "outside global unicast 2000::/3"},
+      {Must("4000::/2"), "outside global unicast 2000::/3"},
+      {Must("8000::/1"), "outside global unicast 2000::/3"},
   };
   return kRanges;
 }

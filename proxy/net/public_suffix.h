@@ -22,6 +22,10 @@ class PublicSuffixList {
   // `name` itself when it has none: a public suffix such as "co.uk", or a single label.
   std::string RegistrableDomain(std::string_view name) const;
 
+  // loaded is false when neither list exists; every name then stands for itself, which makes
+  // per-domain limits per exact name, so the owner should warn.
+  bool loaded() const { return list_ != nullptr; }
+
  private:
   struct Free {
     void operator()(psl_ctx_t* list) const { psl_free(list); }

@@ -145,7 +145,12 @@ void Session::OnUpstream(Result<TlsConnection> connection) {
   attempts_left_ -= std::min(attempts_left_, attempt_->connects());
   services_.loop.DeferDelete(std::move(attempt_));
   if (!connection.ok()) {
-    last_connect_error_ = connection.status();
+    // A target that failed for real says more than one the guard skipped: a 403 only when
+    // every address of every target was prohibited.
+    bool prohibited = connection.status().code() == ErrorCode::kDestinationProhibited;
+    bool real_failure_seen = !last_connect_error_.ok() &&
+                             last_connect_error_.code() != ErrorCode::kDestinationProhibited;
+    if (!prohibited || !real_failure_seen) last_connect_error_ = connection.status();
     if (limit != TlsConnectAttempt::Limit::kNone) {
       Refuse(ConnectLimitReached(limit));
       return;

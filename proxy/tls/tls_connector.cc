@@ -65,8 +65,11 @@ void TlsConnectAttempt::TryNext() {
       on_failure_(host_ + " (" + endpoints_[next_].ToString() + ")",
                   Status(ErrorCode::kDestinationProhibited, "address prohibited: " + *prohibited));
     }
-    last_error_ = Status(ErrorCode::kDestinationProhibited,
-                         host_ + ": destination address prohibited by policy");
+    // A real failure of another address says more than a skipped one; never hide it.
+    if (last_error_.ok()) {
+      last_error_ = Status(ErrorCode::kDestinationProhibited,
+                           host_ + ": destination address prohibited by policy");
+    }
   }
   if (next_ >= endpoints_.size()) {
     Finish(LastErrorOr(ErrorCode::kDnsError, host_ + " has no usable address"));

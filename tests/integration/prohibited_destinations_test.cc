@@ -88,6 +88,47 @@ TEST_F(ProhibitedDestinationsTest, ProhibitedTargetsAreSkippedForAPermittedOne) 
   EXPECT_EQ(outside->accepted().value(), 1u);
 }
 
+// A name with a prohibited and a permitted address: the first is skipped, the second used.
+TEST_F(ProhibitedDestinationsTest, ProhibitedAddressOfANameIsSkippedForItsPermittedOne) {
+  auto echo = world_.EchoServer({"example.com"});
+  world_.config["dns"]["hosts"]["mixed.example"] = {"127.0.0.2", "127.0.0.1"};
+  world_.Publish(
+      "xmpp-client",
+      nlohmann::json::array({World::Entry("mixed.example", echo->port(), "example.com")}).dump());
+  world_.StartDeputy();
+  World::Opened opened = world_.OpenTunnel("example.org:xmpp-client");
+  ASSERT_TRUE(opened.head.has_value());
+  EXPECT_EQ(opened.head->status, 200) << opened.head->Header("proxy-status").value_or("");
+  EXPECT_EQ(echo->accepted().value(), 1u);
+}
+
+// A real connection failure says more than a skipped address, whatever the order: the client
+// learns that the permitted address refused, not that something was prohibited.
+TEST_F(ProhibitedDestinationsTest, RealFailureWinsOverAProhibitedAddressInEitherOrder) {
+  uint16_t closed_port = 0;
+  Socket reserved = ReserveClosedPort(&closed_port);
+  world_.config["dns"]["hosts"]["refused-first.example"] = {"127.0.0.1", "127.0.0.2"};
+  world_.config["dns"]["hosts"]["prohibited-first.example"] = {"127.0.0.2", "127.0.0.1"};
+  world_.Publish("s1", nlohmann::json::array(
+                           {World::Entry("refused-first.example", closed_port, "example.com")})
+                           .dump());
+  world_.Publish("s2", nlohmann::json::array(
+                           {World::Entry("prohibited-first.example", closed_port, "example.com")})
+                           .dump());
+  // Two targets: the permitted one refuses, the other is prohibited.
+  nlohmann::json refused = World::Entry("refused-first.example", closed_port, "example.com");
+  refused["priority"] = 1;
+  nlohmann::json inside = World::Entry("inside.example", closed_port, "example.com");
+  inside["priority"] = 2;
+  world_.Publish("s3", nlohmann::json::array({refused, inside}).dump());
+  world_.StartDeputy();
+  for (const char* service : {"s1", "s2", "s3"}) {
+    SCOPED_TRACE(service);
+    ExpectRefusal(world_.OpenTunnel(std::string("example.org:") + service).head, 502,
+                  "connection_refused");
+  }
+}
+
 // Every special-purpose range, as IP literals in a document. Only the loopback ones could be
 // reached from here; for the others a 403 destination_ip_prohibited (not a connect error) shows
 // that no connection was tried.
@@ -185,9 +226,11 @@ TEST_F(ProhibitedDestinationsTest, RedirectHopToAProhibitedAddressIsNotFollowed)
   moved.headers = {{"Location", "https://inside.example:" + std::to_string(inside.port()) +
                                     "/.well-known/service/xmpp-client"}};
   world_.PublishResponse("xmpp-client", moved);
-  world_.StartDeputy();
+  DeputyProcess& deputy = world_.StartDeputy();
   ExpectProhibited("example.org:xmpp-client");
   EXPECT_EQ(inside.tls().accepted().value(), 0u);
+  EXPECT_TRUE(deputy.WaitForStderr("127.0.0.2:" + std::to_string(inside.port())))
+      << "the operator's log names the hop's address";
   EXPECT_EQ(echo->accepted().value(), 0u);
 }
 
