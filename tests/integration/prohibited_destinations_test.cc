@@ -30,6 +30,19 @@ class ProhibitedDestinationsTest : public ::testing::Test {
                                        options);
   }
 
+  // PublishOne delegates `service` to the single target host:port (certificate example.com).
+  void PublishOne(const std::string& service, const std::string& host, uint16_t port) {
+    world_.Publish(service,
+                   nlohmann::json::array({World::Entry(host, port, "example.com")}).dump());
+  }
+
+  // ExpectTunnel expects a 200 for `authority`.
+  void ExpectTunnel(const std::string& authority) {
+    World::Opened opened = world_.OpenTunnel(authority);
+    ASSERT_TRUE(opened.head.has_value());
+    EXPECT_EQ(opened.head->status, 200) << opened.head->Header("proxy-status").value_or("");
+  }
+
   void ExpectProhibited(const std::string& authority) {
     World::Opened opened = world_.OpenTunnel(authority);
     ExpectRefusal(opened.head, 403, "destination_ip_prohibited");
@@ -46,9 +59,7 @@ class ProhibitedDestinationsTest : public ::testing::Test {
 
 TEST_F(ProhibitedDestinationsTest, TargetOnAProhibitedAddressIsRefusedWithoutAConnection) {
   auto inside = EchoOnOtherLoopback();
-  world_.Publish("xmpp-client", nlohmann::json::array(
-                                    {World::Entry("inside.example", inside->port(), "example.com")})
-                                    .dump());
+  PublishOne("xmpp-client", "inside.example", inside->port());
   DeputyProcess& deputy = world_.StartDeputy();
   ExpectProhibited("example.org:xmpp-client");
   EXPECT_EQ(inside->accepted().value(), 0u);
@@ -62,13 +73,9 @@ TEST_F(ProhibitedDestinationsTest, TargetOnAProhibitedAddressIsRefusedWithoutACo
 TEST_F(ProhibitedDestinationsTest, SameTargetIsReachedOnceItsNetworkIsAllowed) {
   auto inside = EchoOnOtherLoopback();
   world_.config["policy"]["allowed_networks"] = {"127.0.0.0/8"};
-  world_.Publish("xmpp-client", nlohmann::json::array(
-                                    {World::Entry("inside.example", inside->port(), "example.com")})
-                                    .dump());
+  PublishOne("xmpp-client", "inside.example", inside->port());
   world_.StartDeputy();
-  World::Opened opened = world_.OpenTunnel("example.org:xmpp-client");
-  ASSERT_TRUE(opened.head.has_value());
-  EXPECT_EQ(opened.head->status, 200) << opened.head->Header("proxy-status").value_or("");
+  ExpectTunnel("example.org:xmpp-client");
   EXPECT_EQ(inside->accepted().value(), 1u);
 }
 
@@ -81,9 +88,7 @@ TEST_F(ProhibitedDestinationsTest, ProhibitedTargetsAreSkippedForAPermittedOne) 
   second["priority"] = 2;
   world_.Publish("xmpp-client", nlohmann::json::array({first, second}).dump());
   world_.StartDeputy();
-  World::Opened opened = world_.OpenTunnel("example.org:xmpp-client");
-  ASSERT_TRUE(opened.head.has_value());
-  EXPECT_EQ(opened.head->status, 200);
+  ExpectTunnel("example.org:xmpp-client");
   EXPECT_EQ(inside->accepted().value(), 0u);
   EXPECT_EQ(outside->accepted().value(), 1u);
 }
@@ -92,13 +97,9 @@ TEST_F(ProhibitedDestinationsTest, ProhibitedTargetsAreSkippedForAPermittedOne) 
 TEST_F(ProhibitedDestinationsTest, ProhibitedAddressOfANameIsSkippedForItsPermittedOne) {
   auto echo = world_.EchoServer({"example.com"});
   world_.config["dns"]["hosts"]["mixed.example"] = {"127.0.0.2", "127.0.0.1"};
-  world_.Publish(
-      "xmpp-client",
-      nlohmann::json::array({World::Entry("mixed.example", echo->port(), "example.com")}).dump());
+  PublishOne("xmpp-client", "mixed.example", echo->port());
   world_.StartDeputy();
-  World::Opened opened = world_.OpenTunnel("example.org:xmpp-client");
-  ASSERT_TRUE(opened.head.has_value());
-  EXPECT_EQ(opened.head->status, 200) << opened.head->Header("proxy-status").value_or("");
+  ExpectTunnel("example.org:xmpp-client");
   EXPECT_EQ(echo->accepted().value(), 1u);
 }
 
@@ -109,12 +110,8 @@ TEST_F(ProhibitedDestinationsTest, RealFailureWinsOverAProhibitedAddressInEither
   Socket reserved = ReserveClosedPort(&closed_port);
   world_.config["dns"]["hosts"]["refused-first.example"] = {"127.0.0.1", "127.0.0.2"};
   world_.config["dns"]["hosts"]["prohibited-first.example"] = {"127.0.0.2", "127.0.0.1"};
-  world_.Publish("s1", nlohmann::json::array(
-                           {World::Entry("refused-first.example", closed_port, "example.com")})
-                           .dump());
-  world_.Publish("s2", nlohmann::json::array(
-                           {World::Entry("prohibited-first.example", closed_port, "example.com")})
-                           .dump());
+  PublishOne("s1", "refused-first.example", closed_port);
+  PublishOne("s2", "prohibited-first.example", closed_port);
   // Two targets: the permitted one refuses, the other is prohibited.
   nlohmann::json refused = World::Entry("refused-first.example", closed_port, "example.com");
   refused["priority"] = 1;
@@ -176,9 +173,7 @@ TEST_F(ProhibitedDestinationsTest, EveryDefaultRangeIsProhibited) {
 TEST_F(ProhibitedDestinationsTest, Ipv4MappedLoopbackIsProhibitedEvenWithLoopbackAllowed) {
   auto echo = world_.EchoServer({"example.com"});
   world_.config["policy"]["allowed_networks"] = {"127.0.0.0/8"};
-  world_.Publish("xmpp-client", nlohmann::json::array(
-                                    {World::Entry("::ffff:127.0.0.1", echo->port(), "example.com")})
-                                    .dump());
+  PublishOne("xmpp-client", "::ffff:127.0.0.1", echo->port());
   world_.StartDeputy();
   ExpectRefusal(world_.OpenTunnel("example.org:xmpp-client").head, 403,
                 "destination_ip_prohibited");
