@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 
+#include "base/descriptor_budget.h"
 #include "config/services_db.h"
 #include "frontends/connect_frontend.h"
 #include "frontends/fixed_frontend.h"
@@ -114,8 +117,37 @@ Status Server::Start() {
         spdlog::warn("received SIGHUP: configuration reload is not supported; restart deputy");
       },
       SIGHUP);
+  FitConnectionsToDescriptors();
   spdlog::info("deputy {} started with {} listener(s)", DEPUTY_VERSION, listeners_.size());
   return Status::Ok();
+}
+
+void Server::FitConnectionsToDescriptors() {
+  const DescriptorLimit limit = RaiseDescriptorLimit();
+  if (!limit.error.empty()) spdlog::warn("open-file limit: {}", limit.error);
+  if (limit.soft > limit.soft_before) {
+    spdlog::info("raised the open-file limit from {} to {}", limit.soft_before, limit.soft);
+  }
+  // Counted once the listeners are bound, so their descriptors are not counted twice.
+  const uint64_t fitted = limit.soft == 0
+                              ? std::numeric_limits<uint32_t>::max()
+                              : ConnectionsWithinLimit(limit.soft, OpenDescriptorCount());
+  const uint32_t fitted32 =
+      static_cast<uint32_t>(std::min<uint64_t>(fitted, std::numeric_limits<uint32_t>::max()));
+  if (config_.limits.max_connections) {
+    max_connections_ = *config_.limits.max_connections;
+    if (max_connections_ > fitted32) {
+      spdlog::warn(
+          "limits.max_connections is {}, but {} open files leave room for {} connections; past "
+          "that, upstream connects and fetches fail for want of descriptors",
+          max_connections_, limit.soft, fitted32);
+    }
+  } else {
+    max_connections_ = fitted32;
+    spdlog::info("serving at most {} client connections ({} open files)", max_connections_,
+                 limit.soft);
+  }
+  metrics_.MaxConnections().Set(max_connections_);
 }
 
 void Server::Run() {
@@ -125,6 +157,14 @@ void Server::Run() {
 
 void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream> client) {
   if (shutting_down_) return;
+  if (sessions_.size() >= max_connections_) {
+    // Refused like a listener's own limit, before descriptors run out for the clients served.
+    metrics_.Tunnels(listener.name, Describe(ErrorCode::kConnectionLimit).label).Increment();
+    WarnLimited("connection over limits.max_connections",
+                "{} client connections open on all listeners, refusing another on {}",
+                sessions_.size(), listener.name);
+    return;
+  }
   uint32_t& open = open_per_listener_[&listener];
   if (open >= listener.max_connections) {
     // Closing at once is cheaper than answering; the client sees a reset and can retry.

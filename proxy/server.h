@@ -1,5 +1,6 @@
 #pragma once
 
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,9 @@ class Server {
 
   void OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream> client);
   void OnSessionFinished(Session* session);
+  // FitConnectionsToDescriptors raises the open-file limit and sets max_connections_ from
+  // limits.max_connections, or from what the limit leaves room for.
+  void FitConnectionsToDescriptors();
   void BeginShutdown();
   void MaybeStopLoop();
 
@@ -61,6 +65,7 @@ class Server {
   std::unique_ptr<AdminServer> admin_;
   std::set<Session*> sessions_;
   std::map<const ListenerConfig*, uint32_t> open_per_listener_;
+  uint32_t max_connections_ = std::numeric_limits<uint32_t>::max();
   UvHandle<uv_signal_t> sigterm_;
   UvHandle<uv_signal_t> sigint_;
   UvHandle<uv_signal_t> sighup_;

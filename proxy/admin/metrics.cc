@@ -82,6 +82,11 @@ Metrics::Metrics()
                             .Help("Well-known document fetches running now.")
                             .Register(*registry_)
                             .Add({});
+  max_connections_ = &prometheus::BuildGauge()
+                          .Name("deputy_connections_max")
+                          .Help("Client connections deputy accepts at once, on all listeners.")
+                          .Register(*registry_)
+                          .Add({});
   for (const char* result : {"hit", "miss", "negative", "error", "limit"})
     lookups_.Add({{"result", result}});
   for (const char* reason : {"lru", "domain_share", "expired"})

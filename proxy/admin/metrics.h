@@ -34,6 +34,7 @@ class Metrics {
   prometheus::Gauge& CacheBytes() { return *cache_bytes_; }
   prometheus::Counter& CacheEvictions(std::string_view reason);
   prometheus::Gauge& FetchesInFlight() { return *fetches_in_flight_; }
+  prometheus::Gauge& MaxConnections() { return *max_connections_; }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -51,6 +52,7 @@ class Metrics {
   prometheus::Gauge* cache_bytes_;
   prometheus::Family<prometheus::Counter>* cache_evictions_;
   prometheus::Gauge* fetches_in_flight_;
+  prometheus::Gauge* max_connections_;
   prometheus::Counter* access_lines_dropped_;
   prometheus::Counter* diagnostic_lines_dropped_;
 };

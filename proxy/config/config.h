@@ -92,8 +92,16 @@ struct PolicyConfig {
   std::vector<IpNetwork> denied_networks;   // prohibited even if public
 };
 
+// Process-wide bounds, across every listener.
+struct LimitsConfig {
+  // Client connections open at once on all listeners; more are closed on accept. When absent,
+  // deputy fits it to the open-file limit (base/descriptor_budget.h).
+  std::optional<uint32_t> max_connections;
+};
+
 struct Config {
   std::vector<ListenerConfig> listeners;
+  LimitsConfig limits;
   AdminConfig admin;
   DiscoveryConfig discovery;
   UpstreamConfig upstream;

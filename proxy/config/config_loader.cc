@@ -537,6 +537,13 @@ void ReadPolicy(Errors* errors, const Json& json, PolicyConfig* out) {
   }
 }
 
+void ReadLimits(Errors* errors, const Json& json, LimitsConfig* out) {
+  const Object object(errors, json, "limits", {"max_connections"});
+  uint32_t max_connections = 0;
+  object.Positive("max_connections", &max_connections);
+  if (max_connections > 0) out->max_connections = max_connections;
+}
+
 void ReadServices(Errors* errors, const Json& json, std::map<std::string, uint16_t>* out) {
   if (!ExpectObject(errors, json, "services")) return;
   for (auto it = json.begin(); it != json.end(); ++it) {
@@ -559,10 +566,12 @@ void ReadServices(Errors* errors, const Json& json, std::map<std::string, uint16
 }
 
 void ReadRoot(Errors* errors, const Json& json, Config* config) {
-  const Object root(errors, json, "",
-                    {"listeners", "admin", "discovery", "upstream", "dns", "policy", "services"});
+  const Object root(
+      errors, json, "",
+      {"listeners", "limits", "admin", "discovery", "upstream", "dns", "policy", "services"});
   if (!root.valid()) return;
   ReadListeners(errors, root.Find("listeners"), &config->listeners);
+  if (const Json* limits = root.Find("limits")) ReadLimits(errors, *limits, &config->limits);
   if (const Json* admin = root.Find("admin")) ReadAdmin(errors, *admin, &config->admin);
   if (const Json* discovery = root.Find("discovery")) {
     ReadDiscovery(errors, *discovery, &config->discovery);

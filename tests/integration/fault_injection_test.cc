@@ -5,10 +5,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -197,7 +199,8 @@ TEST(FaultInjection, SlowlorisCrowdDoesNotDelayALegitimateTunnel) {
 // ---- descriptor exhaustion ------------------------------------------------------------------
 
 // ClosedByPeer counts the sockets whose peer has closed or reset them, without blocking.
-size_t ClosedByPeer(const std::vector<Socket>& sockets) {
+template <typename Sockets>
+size_t ClosedByPeer(const Sockets& sockets) {
   size_t closed = 0;
   for (const Socket& socket : sockets) {
     char byte;
@@ -207,13 +210,81 @@ size_t ClosedByPeer(const std::vector<Socket>& sockets) {
   return closed;
 }
 
+// OpenTunnelWithin retries a tunnel through deputy until one carries an echo, for `timeout`.
+bool OpenTunnelWithin(World& world, Millis timeout) {
+  return PollUntil(
+      [&] {
+        World::Opened tunnel = world.OpenTunnel(kAuthority);
+        if (!tunnel.head.has_value() || tunnel.head->status != 200) return false;
+        ExpectEcho(tunnel.socket.fd(), 1024);
+        return true;
+      },
+      timeout);
+}
+
+// By default deputy fits its connection limit to its open-file limit, so a crowd of clients is
+// turned away at accept while every client it took keeps the descriptors its tunnel needs.
+TEST(FaultInjection, ConnectionLimitFitsTheOpenFileLimit) {
+  constexpr size_t kHogs = 120;
+  const std::string prlimit = "/usr/bin/prlimit";
+  if (access(prlimit.c_str(), X_OK) != 0) GTEST_SKIP() << prlimit << " (util-linux) is missing";
+  World world;
+  auto echo = world.EchoServer({"example.com"});
+  world.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=3600"}});
+  world.config["listeners"][0]["header_timeout_ms"] = 60000;
+  world.deputy = std::make_unique<DeputyProcess>(world.config);
+  DeputyProcess& deputy = *world.deputy;
+  // A soft limit of 64 under a hard one of 256: deputy raises the soft limit and fits to 256.
+  deputy.SetLauncher({prlimit, "--nofile=64:256"});
+  std::string error;
+  ASSERT_TRUE(deputy.Start(&error)) << error << "\n" << deputy.Stderr();
+  EXPECT_TRUE(deputy.WaitForStderr("raised the open-file limit from 64 to 256")) << deputy.Stderr();
+  std::optional<double> cap = ScrapeMetric(deputy.Port("admin"), "deputy_connections_max");
+  ASSERT_TRUE(cap.has_value());
+  // Three descriptors a connection, after deputy's own and a headroom of 16.
+  EXPECT_GE(*cap, 60);
+  EXPECT_LE(*cap, (256 - 16) / 3);
+  const size_t max_connections = static_cast<size_t>(*cap);
+
+  std::vector<Socket> hogs;
+  for (size_t i = 0; i < kHogs; ++i) {
+    Socket socket = ConnectTcp(deputy.Port("connect"));
+    ASSERT_TRUE(socket.valid());
+    SendAll(socket.fd(), "CONNECT example.org:xmpp-client HTTP/1.1\r\n");
+    hogs.push_back(std::move(socket));
+  }
+  // deputy holds exactly max_connections of them and closes the rest at once.
+  ASSERT_TRUE(
+      PollUntil([&] { return ClosedByPeer(hogs) == kHogs - max_connections; }, Millis(10000)))
+      << ClosedByPeer(hogs) << " clients closed by deputy, expected " << kHogs - max_connections;
+  EXPECT_TRUE(
+      WaitForMetricAtLeast(deputy.Port("admin"),
+                           "deputy_tunnels_total{listener=\"connect\",result=\"connection_limit\"}",
+                           static_cast<double>(kHogs - max_connections)));
+  EXPECT_LT(ProcessOpenFds(deputy.pid()), 256 - 16) << "the headroom was spent";
+
+  // One client frees its place: the next one gets a tunnel, with descriptors to spare for it.
+  auto held = std::find_if(hogs.begin(), hogs.end(), [](const Socket& socket) {
+    return ClosedByPeer(std::span(&socket, 1)) == 0;
+  });
+  ASSERT_NE(held, hogs.end());
+  hogs.erase(held);
+  EXPECT_TRUE(OpenTunnelWithin(world, Millis(10000))) << deputy.Stderr();
+  hogs.clear();
+  EXPECT_TRUE(OpenTunnelWithin(world, Millis(10000))) << deputy.Stderr();
+  EXPECT_EQ(deputy.Stderr().find("too many open files"), std::string::npos) << deputy.Stderr();
+  EXPECT_EQ(deputy.Stop(), 0);
+}
+
+// With limits.max_connections set past what the descriptors allow, deputy meets EMFILE itself.
 TEST(FaultInjection, AcceptResumesOnceDescriptorsFreeUp) {
 #ifdef __SANITIZE_ADDRESS__
-  // Quarantined under the sanitizers only: about one run in 12 on a loaded machine, UBSan
-  // reports an invalid vptr when the loop deletes the first session (the tunnel session, ending
-  // while descriptors are exhausted), and deputy aborts. The plain build still runs this test.
-  // Not yet understood; fixing it is the first item of the next session (issue 5 note).
-  GTEST_SKIP() << "known crash under fd exhaustion with ASan/UBSan, see the issue 5 note";
+  // UBSan's vptr check is blind without descriptors: the first time it meets a pair of types it
+  // probes the vtable through pipe(2), which fails with EMFILE, and it then reports a valid
+  // object as having an invalid vptr and aborts (reproduced in ten lines; the runtime's
+  // suppressions do not reach that path). The plain build runs this test; the one above, which
+  // never exhausts descriptors, runs under the sanitizers too.
+  GTEST_SKIP() << "UBSan's vptr check cannot run with the descriptor table full";
 #endif
   constexpr int kDeputyFiles = 64;
   constexpr size_t kHogs = 120;  // well past what 64 descriptors can hold
@@ -223,12 +294,15 @@ TEST(FaultInjection, AcceptResumesOnceDescriptorsFreeUp) {
   auto echo = world.EchoServer({"example.com"});
   world.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=3600"}});
   world.config["listeners"][0]["header_timeout_ms"] = 60000;
+  world.config["limits"]["max_connections"] = 1000;
   world.deputy = std::make_unique<DeputyProcess>(world.config);
   DeputyProcess& deputy = *world.deputy;
   std::string nofile = "--nofile=" + std::to_string(kDeputyFiles);
   deputy.SetLauncher({prlimit, nofile});
   std::string error;
   ASSERT_TRUE(deputy.Start(&error)) << error << "\n" << deputy.Stderr();
+  EXPECT_TRUE(deputy.WaitForStderr("limits.max_connections is 1000, but 64 open files leave room"))
+      << deputy.Stderr();
   {
     // Fetch and cache the document while descriptors are plentiful.
     World::Opened warm = world.OpenTunnel(kAuthority);
@@ -266,15 +340,9 @@ TEST(FaultInjection, AcceptResumesOnceDescriptorsFreeUp) {
 
   hogs.clear();
   // Once the clients have gone and deputy has closed their sessions, it serves again.
-  bool served = PollUntil(
-      [&] {
-        World::Opened tunnel = world.OpenTunnel(kAuthority);
-        if (!tunnel.head.has_value() || tunnel.head->status != 200) return false;
-        ExpectEcho(tunnel.socket.fd(), 1024);
-        return true;
-      },
-      Millis(10000));
-  EXPECT_TRUE(served) << "no tunnel after the descriptors were freed\n" << deputy.Stderr();
+  EXPECT_TRUE(OpenTunnelWithin(world, Millis(10000)))
+      << "no tunnel after the descriptors were freed\n"
+      << deputy.Stderr();
   EXPECT_FALSE(deputy.WaitForExit(Millis(0)).has_value()) << "deputy exited";
   EXPECT_EQ(deputy.Stop(), 0);
 }

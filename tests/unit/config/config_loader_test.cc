@@ -604,6 +604,14 @@ TEST(ConfigLoaderTest, PolicyNetworkErrorsNameTheEntry) {
   EXPECT_EQ(RejectionOf(With("/policy/bogus", 1)), "policy.bogus: unknown key");
 }
 
+TEST(ConfigLoaderTest, GlobalMaxConnectionsIsFittedToDescriptorsUnlessSet) {
+  EXPECT_FALSE(MustParse(Base()).limits.max_connections.has_value());
+  EXPECT_EQ(MustParse(With("/limits/max_connections", 20000)).limits.max_connections, 20000u);
+  EXPECT_THAT(RejectionOf(With("/limits/max_connections", 0)),
+              StartsWith("limits.max_connections: "));
+  EXPECT_EQ(RejectionOf(With("/limits/max_conns", 1)), "limits.max_conns: unknown key");
+}
+
 TEST(ConfigLoaderTest, DnsHostsKeysAreNormalized) {
   const Config config = MustParse(With("/dns/hosts", {{"WWW.Example.ORG.", {"127.0.0.9"}}}));
   EXPECT_EQ(config.dns.hosts.count("www.example.org"), 1u);
