@@ -198,6 +198,8 @@ TEST(FaultInjection, SlowlorisCrowdDoesNotDelayALegitimateTunnel) {
 
 // ---- descriptor exhaustion ------------------------------------------------------------------
 
+constexpr const char* kPrlimit = "/usr/bin/prlimit";
+
 // ClosedByPeer counts the sockets whose peer has closed or reset them, without blocking.
 template <typename Sockets>
 size_t ClosedByPeer(const Sockets& sockets) {
@@ -208,6 +210,29 @@ size_t ClosedByPeer(const Sockets& sockets) {
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) ++closed;
   }
   return closed;
+}
+
+// StartUnderPrlimit starts deputy with the open-file limit `nofile` (prlimit(1) syntax) and a
+// header timeout long enough for half-sent heads to hold their connections.
+void StartUnderPrlimit(World& world, const std::string& nofile) {
+  world.config["listeners"][0]["header_timeout_ms"] = 60000;
+  world.deputy = std::make_unique<DeputyProcess>(world.config);
+  world.deputy->SetLauncher({kPrlimit, "--nofile=" + nofile});
+  std::string error;
+  ASSERT_TRUE(world.deputy->Start(&error)) << error << "\n" << world.deputy->Stderr();
+}
+
+// HalfHeadClients connects `count` clients that send half a CONNECT head and wait: each one
+// deputy accepts holds a descriptor there.
+std::vector<Socket> HalfHeadClients(uint16_t port, size_t count) {
+  std::vector<Socket> clients;
+  for (size_t i = 0; i < count; ++i) {
+    Socket socket = ConnectTcp(port);
+    EXPECT_TRUE(socket.valid());
+    SendAll(socket.fd(), "CONNECT example.org:xmpp-client HTTP/1.1\r\n");
+    clients.push_back(std::move(socket));
+  }
+  return clients;
 }
 
 // OpenTunnelWithin retries a tunnel through deputy until one carries an echo, for `timeout`.
@@ -226,18 +251,13 @@ bool OpenTunnelWithin(World& world, Millis timeout) {
 // turned away at accept while every client it took keeps the descriptors its tunnel needs.
 TEST(FaultInjection, ConnectionLimitFitsTheOpenFileLimit) {
   constexpr size_t kHogs = 120;
-  const std::string prlimit = "/usr/bin/prlimit";
-  if (access(prlimit.c_str(), X_OK) != 0) GTEST_SKIP() << prlimit << " (util-linux) is missing";
+  if (access(kPrlimit, X_OK) != 0) GTEST_SKIP() << kPrlimit << " (util-linux) is missing";
   World world;
   auto echo = world.EchoServer({"example.com"});
   world.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=3600"}});
-  world.config["listeners"][0]["header_timeout_ms"] = 60000;
-  world.deputy = std::make_unique<DeputyProcess>(world.config);
-  DeputyProcess& deputy = *world.deputy;
   // A soft limit of 64 under a hard one of 256: deputy raises the soft limit and fits to 256.
-  deputy.SetLauncher({prlimit, "--nofile=64:256"});
-  std::string error;
-  ASSERT_TRUE(deputy.Start(&error)) << error << "\n" << deputy.Stderr();
+  ASSERT_NO_FATAL_FAILURE(StartUnderPrlimit(world, "64:256"));
+  DeputyProcess& deputy = *world.deputy;
   EXPECT_TRUE(deputy.WaitForStderr("raised the open-file limit from 64 to 256")) << deputy.Stderr();
   std::optional<double> cap = ScrapeMetric(deputy.Port("admin"), "deputy_connections_max");
   ASSERT_TRUE(cap.has_value());
@@ -246,13 +266,7 @@ TEST(FaultInjection, ConnectionLimitFitsTheOpenFileLimit) {
   EXPECT_LE(*cap, (256 - 16) / 3);
   const size_t max_connections = static_cast<size_t>(*cap);
 
-  std::vector<Socket> hogs;
-  for (size_t i = 0; i < kHogs; ++i) {
-    Socket socket = ConnectTcp(deputy.Port("connect"));
-    ASSERT_TRUE(socket.valid());
-    SendAll(socket.fd(), "CONNECT example.org:xmpp-client HTTP/1.1\r\n");
-    hogs.push_back(std::move(socket));
-  }
+  std::vector<Socket> hogs = HalfHeadClients(deputy.Port("connect"), kHogs);
   // deputy holds exactly max_connections of them and closes the rest at once.
   ASSERT_TRUE(
       PollUntil([&] { return ClosedByPeer(hogs) == kHogs - max_connections; }, Millis(10000)))
@@ -278,7 +292,7 @@ TEST(FaultInjection, ConnectionLimitFitsTheOpenFileLimit) {
 
 // With limits.max_connections set past what the descriptors allow, deputy meets EMFILE itself.
 TEST(FaultInjection, AcceptResumesOnceDescriptorsFreeUp) {
-#ifdef __SANITIZE_ADDRESS__
+#ifdef DEPUTY_SANITIZED
   // UBSan's vptr check is blind without descriptors: the first time it meets a pair of types it
   // probes the vtable through pipe(2), which fails with EMFILE, and it then reports a valid
   // object as having an invalid vptr and aborts (reproduced in ten lines; the runtime's
@@ -288,19 +302,13 @@ TEST(FaultInjection, AcceptResumesOnceDescriptorsFreeUp) {
 #endif
   constexpr int kDeputyFiles = 64;
   constexpr size_t kHogs = 120;  // well past what 64 descriptors can hold
-  const std::string prlimit = "/usr/bin/prlimit";
-  if (access(prlimit.c_str(), X_OK) != 0) GTEST_SKIP() << prlimit << " (util-linux) is missing";
+  if (access(kPrlimit, X_OK) != 0) GTEST_SKIP() << kPrlimit << " (util-linux) is missing";
   World world;
   auto echo = world.EchoServer({"example.com"});
   world.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=3600"}});
-  world.config["listeners"][0]["header_timeout_ms"] = 60000;
   world.config["limits"]["max_connections"] = 1000;
-  world.deputy = std::make_unique<DeputyProcess>(world.config);
+  ASSERT_NO_FATAL_FAILURE(StartUnderPrlimit(world, std::to_string(kDeputyFiles)));
   DeputyProcess& deputy = *world.deputy;
-  std::string nofile = "--nofile=" + std::to_string(kDeputyFiles);
-  deputy.SetLauncher({prlimit, nofile});
-  std::string error;
-  ASSERT_TRUE(deputy.Start(&error)) << error << "\n" << deputy.Stderr();
   EXPECT_TRUE(deputy.WaitForStderr("limits.max_connections is 1000, but 64 open files leave room"))
       << deputy.Stderr();
   {
@@ -311,14 +319,7 @@ TEST(FaultInjection, AcceptResumesOnceDescriptorsFreeUp) {
     ExpectEcho(warm.socket.fd(), 1024);
   }
 
-  // Clients that send half a head and wait: each one deputy accepts holds a descriptor.
-  std::vector<Socket> hogs;
-  for (size_t i = 0; i < kHogs; ++i) {
-    Socket socket = ConnectTcp(deputy.Port("connect"));
-    ASSERT_TRUE(socket.valid());
-    SendAll(socket.fd(), "CONNECT example.org:xmpp-client HTTP/1.1\r\n");
-    hogs.push_back(std::move(socket));
-  }
+  std::vector<Socket> hogs = HalfHeadClients(deputy.Port("connect"), kHogs);
   // deputy cannot accept them all: its table fills up, and the connections it cannot hold are
   // closed at once (libuv accepts and closes them with a descriptor kept in reserve).
   ASSERT_TRUE(PollUntil(
