@@ -39,6 +39,7 @@ Server::Server(Config config)
     : config_(std::move(config)),
       rng_(std::random_device{}()),
       guard_(config_.policy.allowed_networks, config_.policy.denied_networks),
+      policy_(config_.policy),
       drain_deadline_(loop_, [this] {
         spdlog::info("drain deadline reached; closing {} sessions", sessions_.size());
         for (Session* session : std::set<Session*>(sessions_)) session->Abort();
@@ -72,8 +73,15 @@ Status Server::Start() {
       loop_, *resolver_, guard_, discovery_tls_->get(), config_.discovery,
       ConnectTimeouts{config_.upstream.connect_timeout_ms, config_.upstream.handshake_timeout_ms},
       cache_metrics_);
-  services_ = std::make_unique<SessionServices>(SessionServices{
-      loop_, config_, *delegations_, *resolver_, guard_, upstream_tls_->get(), metrics_, rng_});
+  services_ = std::make_unique<SessionServices>(
+      SessionServices{loop_, config_, *delegations_, *resolver_, guard_, policy_,
+                      upstream_tls_->get(), metrics_, rng_});
+
+  // Every decision a rule can make shows in /metrics from the start, at zero.
+  for (const PolicyRule& rule : config_.policy.rules) {
+    metrics_.PolicyDecisions(rule.name, ActionName(rule.action));
+  }
+  metrics_.PolicyDecisions(kDefaultRule, ActionName(policy_.default_action()));
 
   for (const ListenerConfig& listener : config_.listeners) {
     auto endpoint = ToEndpoint(listener.address);

@@ -18,6 +18,7 @@
 #include "net/destination_guard.h"
 #include "net/dns_resolver.h"
 #include "net/listener.h"
+#include "policy/access_policy.h"
 #include "session/session.h"
 #include "tls/tls_context.h"
 
@@ -56,6 +57,7 @@ class Server {
   CacheMetrics cache_metrics_{metrics_};
   std::mt19937_64 rng_;
   DestinationGuard guard_;
+  AccessPolicy policy_;
   std::unique_ptr<DnsResolver> resolver_;
   std::optional<TlsClientContext> discovery_tls_;
   std::optional<TlsClientContext> upstream_tls_;

@@ -48,7 +48,12 @@ Metrics::Metrics()
       fetches_(prometheus::BuildCounter()
                    .Name("deputy_delegation_fetches_total")
                    .Help("Well-known document fetches by HTTP status, or error.")
-                   .Register(*registry_)) {
+                   .Register(*registry_)),
+      policy_decisions_(prometheus::BuildCounter()
+                            .Name("deputy_policy_decisions_total")
+                            .Help("Access policy decisions, by the rule that made them (or "
+                                  "default, or connect_ports) and the action.")
+                            .Register(*registry_)) {
   bytes_upstream_ = &bytes_.Add({{"direction", "upstream"}});
   bytes_downstream_ = &bytes_.Add({{"direction", "downstream"}});
   upstream_handshake_ = &prometheus::BuildHistogram()
@@ -128,6 +133,10 @@ prometheus::Counter& Metrics::Lookups(std::string_view result) {
 
 prometheus::Counter& Metrics::Fetches(const std::string& status) {
   return fetches_.Add({{"status", status}});
+}
+
+prometheus::Counter& Metrics::PolicyDecisions(std::string_view rule, std::string_view action) {
+  return policy_decisions_.Add({{"rule", std::string(rule)}, {"action", std::string(action)}});
 }
 
 prometheus::Counter& Metrics::CacheEvictions(std::string_view reason) {

@@ -35,6 +35,7 @@ class Metrics {
   prometheus::Counter& CacheEvictions(std::string_view reason);
   prometheus::Gauge& FetchesInFlight() { return *fetches_in_flight_; }
   prometheus::Gauge& MaxConnections() { return *max_connections_; }
+  prometheus::Counter& PolicyDecisions(std::string_view rule, std::string_view action);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -44,6 +45,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& bytes_;
   prometheus::Family<prometheus::Counter>& lookups_;
   prometheus::Family<prometheus::Counter>& fetches_;
+  prometheus::Family<prometheus::Counter>& policy_decisions_;
   prometheus::Counter* bytes_upstream_;
   prometheus::Counter* bytes_downstream_;
   prometheus::Histogram* upstream_handshake_;

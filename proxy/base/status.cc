@@ -35,6 +35,7 @@ constexpr std::array<ErrorInfo, static_cast<size_t>(ErrorCode::kInternal) + 1> k
     {"lookup_limit", "connection_limit_reached", 503},
     {"response_incomplete", "http_response_incomplete", 502},
     {"destination_ip_prohibited", "destination_ip_prohibited", 403},
+    {"policy_denied", "http_request_denied", 403},
     {"internal_error", "proxy_internal_error", 500},
 }};
 

@@ -39,6 +39,7 @@ enum class ErrorCode : uint8_t {
   kLookupLimit,
   kResponseIncomplete,
   kDestinationProhibited,
+  kPolicyDenied,
   kInternal,
 };
 

@@ -86,10 +86,39 @@ struct DnsConfig {
   uint32_t timeout_ms = 5000;
 };
 
-// Which destinations deputy may connect to on anyone's behalf (net/destination_guard.h).
+enum class PolicyAction { kAllow, kDeny };
+
+// An inclusive range of ports; a single port has first == last.
+struct PortRange {
+  uint16_t first = 0;
+  uint16_t last = 0;
+};
+
+// One access rule: it matches a request when every matcher it has matches, and a matcher
+// matches when any of its alternatives does (policy/access_policy.h). An absent matcher
+// matches everything.
+struct PolicyRule {
+  std::string name;
+  PolicyAction action = PolicyAction::kDeny;
+  std::optional<std::vector<IpNetwork>> clients;
+  std::optional<std::vector<std::string>> users;
+  std::optional<std::vector<std::string>> identities;
+  std::optional<std::vector<std::string>> listeners;
+  std::optional<std::vector<std::string>> domains;   // lower case; "*.example.org" for subdomains
+  std::optional<std::vector<std::string>> services;  // normalized service names
+  std::optional<std::vector<PortRange>> ports;
+};
+
+// Who may go where: the destination guard (net/destination_guard.h) on every address deputy
+// connects to, and the access rules on every request.
 struct PolicyConfig {
   std::vector<IpNetwork> allowed_networks;  // exempt from the special-purpose ranges
   std::vector<IpNetwork> denied_networks;   // prohibited even if public
+  std::vector<PolicyRule> rules;            // in order, the first that matches decides
+  // What happens when no rule matches: allow when there are no rules, else deny, unless set.
+  std::optional<PolicyAction> default_action;
+  // When set, a CONNECT request for a port outside these is refused before any rule.
+  std::optional<std::vector<PortRange>> connect_ports;
 };
 
 // Process-wide bounds, across every listener.

@@ -19,154 +19,24 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/json_fields.h"
+#include "config/policy_loader.h"
 #include "http/url.h"
 #include "net/names.h"
 
 namespace deputy {
 
+namespace config_json {
 namespace {
 
-using Json = nlohmann::json;
-
-constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
-constexpr uint32_t kMaxPort = 65535;
 constexpr uint32_t kMaxRedirects = 10;
 constexpr uint32_t kMinBufferBytes = 4096;
 constexpr uint32_t kMaxBufferBytes = 16 << 20;
 // A config file is small; the cap keeps `deputy check -c /dev/zero` from eating memory.
 constexpr size_t kMaxFileBytes = 4 << 20;
-constexpr size_t kMaxShownChars = 60;
-
-// Shown renders a JSON value for an error message, cut short so a huge value stays readable.
-std::string Shown(const Json& value) {
-  std::string text = value.dump(-1, ' ', /*ensure_ascii=*/true, Json::error_handler_t::replace);
-  if (text.size() > kMaxShownChars) {
-    text.resize(kMaxShownChars);
-    text += "...";
-  }
-  return text;
-}
-
-// Quoted renders text as a JSON string literal, cut short like Shown.
-std::string Quoted(std::string_view text) { return Shown(Json(std::string(text))); }
-
-bool IsPlainKey(std::string_view key) {
-  return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
-  });
-}
-
-// Member is the path of `key` inside the object at `path`. Keys that are not plain identifiers
-// (domain names in dns.hosts, anything odd) are quoted in brackets so the path stays unambiguous.
-std::string Member(const std::string& path, std::string_view key) {
-  if (!IsPlainKey(key)) return path + "[" + Quoted(key) + "]";
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-
-std::string Index(const std::string& path, size_t index) {
-  return path + "[" + std::to_string(index) + "]";
-}
 
 std::string ErrnoText(int error) {
   return std::error_code(error, std::generic_category()).message();
-}
-
-// Errors keeps the first validation failure. Later checks still run but cannot replace it, so
-// the readers below go straight through a document without threading a Status through each call.
-class Errors {
- public:
-  // Messages about the document as a whole start with `root_label`; messages about a path start
-  // with `prefix` and the path.
-  Errors(std::string root_label, std::string prefix)
-      : root_label_(std::move(root_label)), prefix_(std::move(prefix)) {}
-
-  void Add(const std::string& path, std::string_view what) {
-    if (!status_.ok()) return;
-    std::string message = path.empty() ? root_label_ + ": " : prefix_ + path + ": ";
-    message += what;
-    status_ = Status(ErrorCode::kInvalidConfig, std::move(message));
-  }
-
-  bool ok() const { return status_.ok(); }
-  const Status& status() const { return status_; }
-
- private:
-  std::string root_label_;
-  std::string prefix_;
-  Status status_;
-};
-
-// ReadInteger accepts a JSON integer in [min, max]. Floats, strings and booleans are type errors
-// even when they hold a whole number: "5" and 5.0 are not 5.
-bool ReadInteger(Errors* errors, const Json& value, const std::string& path, uint64_t min,
-                 uint64_t max, uint64_t* out) {
-  std::optional<uint64_t> number;
-  if (value.is_number_unsigned()) {
-    number = value.get<uint64_t>();
-  } else if (value.is_number_integer() && value.get<int64_t>() >= 0) {
-    number = static_cast<uint64_t>(value.get<int64_t>());
-  }
-  if (number && *number >= min && *number <= max) {
-    *out = *number;
-    return true;
-  }
-  std::string expected;
-  if (max == kU32Max && min <= 1) {
-    expected = min == 0 ? "a non-negative integer" : "a positive integer";
-  } else {
-    expected = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
-  }
-  std::string message = "expected " + expected + ", got " + Shown(value);
-  if (number && *number > max && max == kU32Max) message += " (at most 4294967295)";
-  errors->Add(path, message);
-  return false;
-}
-
-bool ReadUint32(Errors* errors, const Json& value, const std::string& path, uint32_t min,
-                uint32_t max, uint32_t* out) {
-  uint64_t number = 0;
-  if (!ReadInteger(errors, value, path, min, max, &number)) return false;
-  *out = static_cast<uint32_t>(number);
-  return true;
-}
-
-bool ReadBool(Errors* errors, const Json& value, const std::string& path, bool* out) {
-  if (!value.is_boolean()) {
-    errors->Add(path, "expected true or false, got " + Shown(value));
-    return false;
-  }
-  *out = value.get<bool>();
-  return true;
-}
-
-bool ReadString(Errors* errors, const Json& value, const std::string& path, std::string* out) {
-  if (!value.is_string() || value.get_ref<const std::string&>().empty()) {
-    errors->Add(path, "expected a non-empty string, got " + Shown(value));
-    return false;
-  }
-  *out = value.get<std::string>();
-  return true;
-}
-
-template <typename T>
-bool ReadChoice(Errors* errors, const Json& value, const std::string& path,
-                std::initializer_list<std::pair<std::string_view, T>> choices, T* out) {
-  if (value.is_string()) {
-    for (const auto& [name, choice] : choices) {
-      if (value.get_ref<const std::string&>() == name) {
-        *out = choice;
-        return true;
-      }
-    }
-  }
-  std::string expected;
-  for (const auto& [name, choice] : choices) {
-    if (!expected.empty()) expected += " or ";
-    expected += Quoted(name);
-  }
-  errors->Add(path, "expected " + expected + ", got " + Shown(value));
-  return false;
 }
 
 bool ReadAddress(Errors* errors, const Json& value, const std::string& path, SocketAddress* out) {
@@ -183,114 +53,6 @@ bool ReadAddress(Errors* errors, const Json& value, const std::string& path, Soc
   return true;
 }
 
-bool ReadDomain(Errors* errors, const Json& value, const std::string& path, std::string* out) {
-  if (!value.is_string()) {
-    errors->Add(path, "expected a domain name string, got " + Shown(value));
-    return false;
-  }
-  Result<std::string> domain = NormalizeDomain(value.get_ref<const std::string&>());
-  if (!domain.ok()) {
-    errors->Add(path, domain.status().message());
-    return false;
-  }
-  *out = std::move(domain).value();
-  return true;
-}
-
-std::string NotAServiceName(std::string_view name) {
-  return Quoted(name) +
-         " is not a valid service name (RFC 6335: 1-15 letters, digits and single inner "
-         "hyphens, at least one letter)";
-}
-
-bool ReadService(Errors* errors, const Json& value, const std::string& path, std::string* out) {
-  if (!value.is_string()) {
-    errors->Add(path, "expected a service name string, got " + Shown(value));
-    return false;
-  }
-  const std::string& name = value.get_ref<const std::string&>();
-  if (!IsValidServiceName(name)) {
-    errors->Add(path, NotAServiceName(name));
-    return false;
-  }
-  *out = NormalizeServiceName(name);
-  return true;
-}
-
-bool ExpectObject(Errors* errors, const Json& json, const std::string& path) {
-  if (json.is_object()) return true;
-  errors->Add(path, "expected an object, got " + Shown(json));
-  return false;
-}
-
-// Object reads the members of one JSON object at `path` and rejects members it does not know.
-class Object {
- public:
-  Object(Errors* errors, const Json& json, std::string path,
-         std::initializer_list<std::string_view> known)
-      : errors_(errors), path_(std::move(path)) {
-    if (!ExpectObject(errors_, json, path_)) return;
-    json_ = &json;
-    for (auto it = json.begin(); it != json.end(); ++it) {
-      if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
-        errors_->Add(PathOf(it.key()), "unknown key");
-      }
-    }
-  }
-
-  bool valid() const { return json_ != nullptr; }
-  std::string PathOf(std::string_view key) const { return Member(path_, key); }
-
-  // Find returns the member `key`, or nullptr when it is absent or this is not an object.
-  const Json* Find(std::string_view key) const {
-    if (json_ == nullptr) return nullptr;
-    const auto it = json_->find(std::string(key));
-    return it == json_->end() ? nullptr : &*it;
-  }
-
-  // Require is Find that also reports an absent member.
-  const Json* Require(std::string_view key, std::string_view why = "required") const {
-    const Json* value = Find(key);
-    if (value == nullptr && valid()) errors_->Add(PathOf(key), why);
-    return value;
-  }
-
-  // Forbid reports `key` as misplaced when it is present.
-  void Forbid(std::string_view key, std::string_view why) const {
-    if (Find(key) != nullptr) errors_->Add(PathOf(key), why);
-  }
-
-  // The readers below leave *out alone when the member is absent, keeping config.h's default.
-  void String(std::string_view key, std::string* out) const {
-    if (const Json* value = Find(key)) ReadString(errors_, *value, PathOf(key), out);
-  }
-  void Uint32(std::string_view key, uint32_t min, uint32_t max, uint32_t* out) const {
-    if (const Json* value = Find(key)) ReadUint32(errors_, *value, PathOf(key), min, max, out);
-  }
-  void Bool(std::string_view key, bool* out) const {
-    if (const Json* value = Find(key)) ReadBool(errors_, *value, PathOf(key), out);
-  }
-  void Positive(std::string_view key, uint32_t* out) const { Uint32(key, 1, kU32Max, out); }
-  void NonNegative(std::string_view key, uint32_t* out) const { Uint32(key, 0, kU32Max, out); }
-  template <typename T>
-  void Choice(std::string_view key, std::initializer_list<std::pair<std::string_view, T>> choices,
-              T* out) const {
-    if (const Json* value = Find(key)) ReadChoice(errors_, *value, PathOf(key), choices, out);
-  }
-
- private:
-  Errors* errors_;
-  std::string path_;
-  const Json* json_ = nullptr;
-};
-
-bool IsValidListenerName(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == '-';
-  });
-}
-
 ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string& path) {
   const Object object(errors, json, path,
                       {"name", "type", "address", "domain", "service", "port", "max_header_bytes",
@@ -298,7 +60,7 @@ ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string&
   ListenerConfig listener;
   if (const Json* name = object.Require("name");
       name != nullptr && ReadString(errors, *name, object.PathOf("name"), &listener.name) &&
-      !IsValidListenerName(listener.name)) {
+      !IsPlainName(listener.name)) {
     errors->Add(object.PathOf("name"),
                 Shown(*name) + " is not a valid listener name (letters, digits, '_', '.', '-')");
   }
@@ -507,36 +269,6 @@ void ReadDns(Errors* errors, const Json& json, DnsConfig* out) {
   object.Positive("timeout_ms", &out->timeout_ms);
 }
 
-void ReadNetworks(Errors* errors, const Json& json, const std::string& path,
-                  std::vector<IpNetwork>* out) {
-  if (!json.is_array()) {
-    errors->Add(path, "expected a list of networks (\"10.0.0.0/8\"), got " + Shown(json));
-    return;
-  }
-  for (size_t i = 0; i < json.size(); ++i) {
-    if (!json[i].is_string()) {
-      errors->Add(Index(path, i), "expected a network (\"10.0.0.0/8\"), got " + Shown(json[i]));
-      continue;
-    }
-    Result<IpNetwork> network = ParseIpNetwork(json[i].get_ref<const std::string&>());
-    if (!network.ok()) {
-      errors->Add(Index(path, i), network.status().message());
-      continue;
-    }
-    out->push_back(*network);
-  }
-}
-
-void ReadPolicy(Errors* errors, const Json& json, PolicyConfig* out) {
-  const Object object(errors, json, "policy", {"allowed_networks", "denied_networks"});
-  if (const Json* allowed = object.Find("allowed_networks")) {
-    ReadNetworks(errors, *allowed, object.PathOf("allowed_networks"), &out->allowed_networks);
-  }
-  if (const Json* denied = object.Find("denied_networks")) {
-    ReadNetworks(errors, *denied, object.PathOf("denied_networks"), &out->denied_networks);
-  }
-}
-
 void ReadLimits(Errors* errors, const Json& json, LimitsConfig* out) {
   const Object object(errors, json, "limits", {"max_connections"});
   uint32_t max_connections = 0;
@@ -581,6 +313,7 @@ void ReadRoot(Errors* errors, const Json& json, Config* config) {
   }
   if (const Json* dns = root.Find("dns")) ReadDns(errors, *dns, &config->dns);
   if (const Json* policy = root.Find("policy")) ReadPolicy(errors, *policy, &config->policy);
+  CheckPolicyListeners(errors, config->policy, config->listeners);
   if (const Json* services = root.Find("services")) {
     ReadServices(errors, *services, &config->services);
   }
@@ -734,9 +467,11 @@ Status CheckReadable(const std::string& key, const std::string& path) {
 }
 
 }  // namespace
+}  // namespace config_json
 
 Result<SocketAddress> ParseSocketAddress(std::string_view text) {
-  const Status invalid(ErrorCode::kInvalidConfig, Quoted(text) + " is not a valid address:port");
+  const Status invalid(ErrorCode::kInvalidConfig,
+                       config_json::Quoted(text) + " is not a valid address:port");
   std::string_view host;
   std::string_view port;
   int family = AF_INET;
@@ -758,7 +493,7 @@ Result<SocketAddress> ParseSocketAddress(std::string_view text) {
   }
   uint32_t number = 0;
   for (char c : port) number = number * 10 + static_cast<uint32_t>(c - '0');
-  if (number > kMaxPort) return invalid;
+  if (number > config_json::kMaxPort) return invalid;
 
   const std::string host_text(host);  // inet_pton needs a terminated string
   unsigned char bytes[16];
@@ -771,20 +506,21 @@ Result<SocketAddress> ParseSocketAddress(std::string_view text) {
 }
 
 Result<Config> ParseConfig(std::string_view json_text) {
-  return Parse(json_text, Errors("config", ""));
+  return config_json::Parse(json_text, config_json::Errors("config", ""));
 }
 
 Result<Config> LoadConfig(const std::string& path) {
   std::string text;
-  if (Status status = ReadFile(path, &text); !status.ok()) return status;
-  return Parse(text, Errors(path, path + ": "));
+  if (Status status = config_json::ReadFile(path, &text); !status.ok()) return status;
+  return config_json::Parse(text, config_json::Errors(path, path + ": "));
 }
 
 Status CheckFilesReadable(const Config& config) {
-  if (Status status = CheckReadable("discovery.ca_file", config.discovery.ca_file); !status.ok()) {
+  if (Status status = config_json::CheckReadable("discovery.ca_file", config.discovery.ca_file);
+      !status.ok()) {
     return status;
   }
-  return CheckReadable("upstream.ca_file", config.upstream.ca_file);
+  return config_json::CheckReadable("upstream.ca_file", config.upstream.ca_file);
 }
 
 }  // namespace deputy

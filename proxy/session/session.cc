@@ -5,6 +5,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "config/services_db.h"
 #include "log/process_logs.h"
 #include "log/warning_limiter.h"
 #include "session/route_plan.h"
@@ -50,7 +51,10 @@ Session::~Session() {
 }
 
 void Session::Start() {
-  if (auto peer = client_->peer()) client_address_ = peer->ToString();
+  if (auto peer = client_->peer()) {
+    client_address_ = peer->ToString();
+    client_ip_ = IpAddress::Of(*peer);
+  }
   services_.metrics.Connections(listener_.name).Increment();
   services_.metrics.ActiveConnections(listener_.name).Increment();
   frontend_->Start(*client_, early_data_, [this](Result<Destination> destination) {
@@ -64,6 +68,10 @@ void Session::OnDestination(Result<Destination> destination) {
     return;
   }
   destination_ = std::move(destination).value();
+  if (Status denied = Authorize(); !denied.ok()) {
+    Refuse(denied);
+    return;
+  }
   WatchClient();
   if (destination_.service.empty()) {
     // A bare port with no service name: there is no document to look up.
@@ -81,6 +89,29 @@ void Session::OnDestination(Result<Destination> destination) {
   lookup_ = services_.delegations.Lookup(
       destination_.domain, destination_.service,
       [this](Result<LookupOutcome> outcome) { OnDelegation(std::move(outcome)); });
+}
+
+Status Session::Authorize() {
+  const uint16_t port = destination_.port.value_or(
+      PortForService(destination_.service, services_.config).value_or(0));
+  // Squid's SSL_ports: a CONNECT client picks the port, so the operator may bound the choice.
+  if (listener_.type == ListenerType::kConnect && port != 0 &&
+      !services_.policy.ConnectPortAllowed(port)) {
+    policy_rule_ = kConnectPortsRule;
+    services_.metrics.PolicyDecisions(kConnectPortsRule, ActionName(PolicyAction::kDeny))
+        .Increment();
+    return Status(ErrorCode::kPolicyDenied,
+                  "port " + std::to_string(port) + " is not in policy.connect_ports");
+  }
+  const AccessDecision decision = services_.policy.Decide(
+      {client_ip_, listener_.name, destination_.domain, destination_.service, port, {}, nullptr});
+  policy_rule_ = decision.rule;
+  services_.metrics.PolicyDecisions(decision.rule, ActionName(decision.action)).Increment();
+  if (decision.action == PolicyAction::kAllow) return Status::Ok();
+  return Status(ErrorCode::kPolicyDenied,
+                decision.rule == kDefaultRule
+                    ? std::string("no policy rule allows this (policy.default is deny)")
+                    : "denied by policy rule \"" + std::string(decision.rule) + "\"");
 }
 
 void Session::OnDelegation(Result<LookupOutcome> outcome) {
@@ -279,6 +310,7 @@ void Session::WriteAccessLog(const Status& status) {
   line["client"] = client_address_;
   line["domain"] = destination_.domain;
   line["service"] = destination_.service;
+  if (!policy_rule_.empty()) line["rule"] = policy_rule_;
   if (!upstream_address_.empty()) {
     line["target"] = connected_target_.host + ":" + std::to_string(connected_target_.port);
     line["address"] = upstream_address_;

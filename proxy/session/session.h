@@ -15,7 +15,9 @@
 #include "loop/event_loop.h"
 #include "loop/timer.h"
 #include "net/dns_resolver.h"
+#include "net/ip_network.h"
 #include "net/tcp_stream.h"
+#include "policy/access_policy.h"
 #include "tls/tls_connector.h"
 #include "tunnel/tunnel.h"
 
@@ -28,6 +30,7 @@ struct SessionServices {
   DelegationCache& delegations;
   DnsResolver& resolver;
   const DestinationGuard& guard;
+  const AccessPolicy& policy;
   SSL_CTX* upstream_ctx;
   Metrics& metrics;
   std::mt19937_64& rng;
@@ -52,6 +55,8 @@ class Session : public Deferrable, private StreamCallbacks {
 
  private:
   void OnDestination(Result<Destination> destination);
+  // Authorize applies policy.connect_ports and the access rules to the named destination.
+  Status Authorize();
   void OnDelegation(Result<LookupOutcome> outcome);
   // WatchClient takes the client over from the frontend until the tunnel starts (see OnData).
   void WatchClient();
@@ -80,6 +85,8 @@ class Session : public Deferrable, private StreamCallbacks {
   FinishedCallback on_finished_;
   std::chrono::steady_clock::time_point started_;
   std::string client_address_;
+  std::optional<IpAddress> client_ip_;
+  std::string_view policy_rule_;  // the rule that allowed or denied; empty before the decision
   Buffer early_data_;
   Destination destination_;
   std::unique_ptr<DelegationLookup> lookup_;

@@ -612,6 +612,95 @@ TEST(ConfigLoaderTest, GlobalMaxConnectionsIsFittedToDescriptorsUnlessSet) {
   EXPECT_EQ(RejectionOf(With("/limits/max_conns", 1)), "limits.max_conns: unknown key");
 }
 
+TEST(ConfigLoaderTest, PolicyRulesKeepTheirOrderAndNormalizeTheirMatchers) {
+  Config defaults = MustParse(Base());
+  EXPECT_TRUE(defaults.policy.rules.empty());
+  EXPECT_FALSE(defaults.policy.default_action.has_value());
+  EXPECT_FALSE(defaults.policy.connect_ports.has_value());
+  Config config = MustParse(
+      With("/policy", {{"rules",
+                        {{{"name", "xmpp-from-lan"},
+                          {"action", "allow"},
+                          {"clients", {"10.0.0.0/8"}},
+                          {"listeners", {"connect"}},
+                          {"domains", {"Example.ORG.", "*.Example.com"}},
+                          {"services", {"XMPP-Client"}},
+                          {"ports", {5222, "5269-5270"}},
+                          {"users", {"alice"}},
+                          {"identities", {"spiffe://cluster.local/*", "dns:client.example.com"}}},
+                         {{"name", "rest"}, {"action", "deny"}}}},
+                       {"default", "allow"},
+                       {"connect_ports", {443, "5222-5223"}}}));
+  ASSERT_EQ(config.policy.rules.size(), 2u);
+  const PolicyRule& first = config.policy.rules[0];
+  EXPECT_EQ(first.name, "xmpp-from-lan");
+  EXPECT_EQ(first.action, PolicyAction::kAllow);
+  ASSERT_TRUE(first.clients.has_value());
+  EXPECT_EQ((*first.clients)[0].ToString(), "10.0.0.0/8");
+  EXPECT_EQ(first.domains, (std::vector<std::string>{"example.org", "*.example.com"}));
+  EXPECT_EQ(first.services, std::vector<std::string>{"xmpp-client"});
+  ASSERT_TRUE(first.ports.has_value());
+  EXPECT_EQ((*first.ports)[1].first, 5269);
+  EXPECT_EQ((*first.ports)[1].last, 5270);
+  EXPECT_EQ(first.identities->size(), 2u);
+  const PolicyRule& rest = config.policy.rules[1];
+  EXPECT_EQ(rest.action, PolicyAction::kDeny);
+  EXPECT_FALSE(rest.clients || rest.users || rest.identities || rest.listeners || rest.domains ||
+               rest.services || rest.ports)
+      << "a rule without matchers matches every request";
+  EXPECT_EQ(config.policy.default_action, PolicyAction::kAllow);
+  ASSERT_TRUE(config.policy.connect_ports.has_value());
+  EXPECT_EQ(config.policy.connect_ports->size(), 2u);
+}
+
+TEST(ConfigLoaderTest, PolicyRuleErrorsNameTheRuleAndTheMatcher) {
+  auto rule = [](Json extra) {
+    Json one = {{"name", "r"}, {"action", "deny"}};
+    one.update(extra);
+    return With("/policy/rules", Json::array({one}));
+  };
+  EXPECT_EQ(RejectionOf(With("/policy/rules", {{{"action", "deny"}}})),
+            "policy.rules[0].name: required");
+  EXPECT_EQ(RejectionOf(With("/policy/rules", {{{"name", "r"}}})),
+            "policy.rules[0].action: required");
+  EXPECT_EQ(RejectionOf(rule({{"action", "block"}})),
+            "policy.rules[0].action: expected \"allow\" or \"deny\", got \"block\"");
+  EXPECT_THAT(RejectionOf(rule({{"name", "has space"}})),
+              StartsWith("policy.rules[0].name: \"has space\" is not a rule name"));
+  EXPECT_THAT(RejectionOf(rule({{"name", "default"}})),
+              StartsWith("policy.rules[0].name: \"default\" is reserved"));
+  EXPECT_THAT(RejectionOf(rule({{"name", "connect_ports"}})),
+              StartsWith("policy.rules[0].name: \"connect_ports\" is reserved"));
+  EXPECT_EQ(RejectionOf(With("/policy/rules", {{{"name", "r"}, {"action", "deny"}},
+                                               {{"name", "r"}, {"action", "allow"}}})),
+            "policy.rules[1].name: \"r\" names another rule too");
+  EXPECT_EQ(RejectionOf(rule({{"domains", Json::array()}})),
+            "policy.rules[0].domains: expected a non-empty list of domains, got []");
+  EXPECT_THAT(RejectionOf(rule({{"domains", {"ex*ample.org"}}})),
+              StartsWith("policy.rules[0].domains[0]: \"ex*ample.org\": a wildcard is only"));
+  EXPECT_THAT(RejectionOf(rule({{"domains", {"*.bad_name"}}})),
+              StartsWith("policy.rules[0].domains[0]: "));
+  EXPECT_THAT(RejectionOf(rule({{"services", {"not a service"}}})),
+              StartsWith("policy.rules[0].services[0]: \"not a service\" is not a valid service"));
+  EXPECT_EQ(RejectionOf(rule({{"ports", {"9000-8000"}}})),
+            "policy.rules[0].ports[0]: expected a port (443) or a range (\"8000-8999\"), got "
+            "\"9000-8000\"");
+  EXPECT_THAT(RejectionOf(rule({{"ports", {0}}})), StartsWith("policy.rules[0].ports[0]: "));
+  EXPECT_THAT(RejectionOf(rule({{"clients", {"10.0.0.1/8"}}})),
+              StartsWith("policy.rules[0].clients[0]: "));
+  EXPECT_THAT(RejectionOf(rule({{"identities", {"spiffe://*"}}})),
+              StartsWith("policy.rules[0].identities[0]: \"spiffe://*\": '*' is only allowed"));
+  EXPECT_THAT(RejectionOf(rule({{"identities", {"spiffe://td/ns/*/sa"}}})),
+              StartsWith("policy.rules[0].identities[0]: "));
+  EXPECT_EQ(RejectionOf(rule({{"listeners", {"nope"}}})),
+            "policy.rules[0].listeners[0]: \"nope\" is not the name of a listener");
+  EXPECT_EQ(RejectionOf(rule({{"hosts", {"x"}}})), "policy.rules[0].hosts: unknown key");
+  EXPECT_EQ(RejectionOf(With("/policy/default", "maybe")),
+            "policy.default: expected \"allow\" or \"deny\", got \"maybe\"");
+  EXPECT_THAT(RejectionOf(With("/policy/connect_ports", {"https"})),
+              StartsWith("policy.connect_ports[0]: expected a port"));
+}
+
 TEST(ConfigLoaderTest, DnsHostsKeysAreNormalized) {
   const Config config = MustParse(With("/dns/hosts", {{"WWW.Example.ORG.", {"127.0.0.9"}}}));
   EXPECT_EQ(config.dns.hosts.count("www.example.org"), 1u);
