@@ -23,7 +23,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 SANITIZE_ENV := ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
 	UBSAN_OPTIONS="$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-.PHONY: all deps clang-deps packages build run test test-sanitize demo clean fuzz bench soak format format-check
+.PHONY: all deps clang-deps test-deps packages build run test test-sanitize demo clean fuzz bench soak format format-check
 
 all: build
 
@@ -46,16 +46,28 @@ deps:
 # when missing, so neither `make build` nor `make test` needs them.
 CLANG_PACKAGES := clang libclang-rt-14-dev
 
-clang-deps:
-	@missing=$$(for p in $(CLANG_PACKAGES); do \
+# install-missing LIST: installs the Debian packages of LIST that are not installed yet.
+define install-missing
+	@missing=$$(for p in $(1); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -qx 'install ok installed' \
 	      || echo $$p; \
 	  done); \
 	if [ -n "$$missing" ]; then \
-	  echo "clang-deps: installing" $$missing; \
+	  echo "$@: installing" $$missing; \
+	  $(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	    $$missing; \
 	fi
+endef
+
+clang-deps:
+	$(call install-missing,$(CLANG_PACKAGES))
+
+# Servers the tests run as real peers: dnsmasq answers DNS that changes under deputy.
+TEST_PACKAGES := dnsmasq-base
+
+test-deps:
+	$(call install-missing,$(TEST_PACKAGES))
 
 # Prints the package list, for .ci/run and Dockerfiles.
 packages:
@@ -68,7 +80,7 @@ build: deps
 run: build
 	exec $(BUILD_DIR)/deputy run -c $(CONFIG)
 
-test: deps
+test: deps test-deps
 	cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEPUTY_SANITIZE=OFF
 	cmake --build $(TEST_DIR) -j $(JOBS)
 	ctest --test-dir $(TEST_DIR) --output-on-failure -j $(CTEST_JOBS)
@@ -77,7 +89,7 @@ test: deps
 # compiles this code under the sanitizers in about 60 % of gcc's time, and shares its runtimes
 # with the fuzzers). The build runs the test binary too (gtest test discovery), so the sanitizer
 # settings apply to both steps.
-test-sanitize: deps clang-deps
+test-sanitize: deps test-deps clang-deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEPUTY_SANITIZE=ON \
 	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
 	$(SANITIZE_ENV) cmake --build $(ASAN_DIR) -j $(JOBS)

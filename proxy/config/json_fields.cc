@@ -31,7 +31,6 @@ std::string Shown(const Json& value) {
 
 std::string Quoted(std::string_view text) { return Shown(Json(std::string(text))); }
 
-
 std::string Member(const std::string& path, std::string_view key) {
   if (!IsPlainKey(key)) return path + "[" + Quoted(key) + "]";
   return path.empty() ? std::string(key) : path + "." + std::string(key);

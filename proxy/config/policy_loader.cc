@@ -125,8 +125,8 @@ std::optional<std::vector<T>> ReadMatcher(Errors* errors, const Object& rule, st
 PolicyRule ReadRule(Errors* errors, const Json& json, const std::string& path) {
   PolicyRule rule;
   const Object object(errors, json, path,
-                      {"name", "action", "clients", "users", "identities", "listeners",
-                       "domains", "services", "ports"});
+                      {"name", "action", "clients", "users", "identities", "listeners", "domains",
+                       "services", "ports"});
   if (!object.valid()) return rule;
   if (const Json* name = object.Require("name")) {
     if (ReadString(errors, *name, object.PathOf("name"), &rule.name) && !IsPlainName(rule.name)) {

@@ -43,9 +43,8 @@ bool AnyMatches(const std::optional<std::vector<T>>& matcher, Match match) {
 bool RuleMatches(const PolicyRule& rule, const AccessRequest& request) {
   const std::optional<IpAddress> client =
       request.client ? std::optional(Unmapped(*request.client)) : std::nullopt;
-  const bool client_matches = AnyMatches(rule.clients, [&](const IpNetwork& network) {
-    return client && network.Contains(*client);
-  });
+  const bool client_matches = AnyMatches(
+      rule.clients, [&](const IpNetwork& network) { return client && network.Contains(*client); });
   const bool user_matches = AnyMatches(rule.users, [&](const std::string& user) {
     return !request.user.empty() && user == request.user;
   });
@@ -57,8 +56,9 @@ bool RuleMatches(const PolicyRule& rule, const AccessRequest& request) {
   return client_matches && user_matches && identity_matches &&
          AnyMatches(rule.listeners,
                     [&](const std::string& name) { return name == request.listener; }) &&
-         AnyMatches(rule.domains,
-                    [&](const std::string& pattern) { return DomainMatches(pattern, request.domain); }) &&
+         AnyMatches(
+             rule.domains,
+             [&](const std::string& pattern) { return DomainMatches(pattern, request.domain); }) &&
          AnyMatches(rule.services,
                     [&](const std::string& service) { return service == request.service; }) &&
          (!rule.ports || InRanges(*rule.ports, request.port));

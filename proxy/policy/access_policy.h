@@ -19,7 +19,7 @@ struct AccessRequest {
   std::string_view domain;   // normalized: lower case, no trailing dot
   std::string_view service;  // normalized; empty when the client named a port with no service
   uint16_t port = 0;
-  std::string_view user;                          // empty: not authenticated
+  std::string_view user;                                 // empty: not authenticated
   const std::vector<std::string>* identities = nullptr;  // verified client certificate SANs
 };
 

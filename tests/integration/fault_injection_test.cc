@@ -17,10 +17,10 @@
 
 #include "integration/world.h"
 #include "support/metric_wait.h"
+#include "support/private_resolver.h"
 #include "support/process_stats.h"
 #include "support/silent_dns_server.h"
 #include "support/slow_clients.h"
-#include "support/subprocess.h"
 #include "support/tls_sink_server.h"
 #include "support/tunnel_swarm.h"
 
@@ -350,22 +350,6 @@ TEST(FaultInjection, AcceptResumesOnceDescriptorsFreeUp) {
 
 // ---- a DNS lookup that never answers --------------------------------------------------------
 
-// CanUnshareMounts says whether this process may run a command in a private mount namespace.
-bool CanUnshareMounts(std::string* why) {
-  if (geteuid() != 0) {
-    *why = "needs root, to bind-mount a private /etc/resolv.conf in a mount namespace";
-    return false;
-  }
-  std::string error;
-  std::optional<Child> child = Spawn({"/usr/bin/unshare", "--mount", "/bin/true"}, &error);
-  std::optional<int> status = child ? WaitForExit(child->pid, kDefaultTimeout) : std::nullopt;
-  if (status != 0) {
-    *why = "`unshare --mount` fails here (no CAP_SYS_ADMIN?) " + error;
-    return false;
-  }
-  return true;
-}
-
 // PublishSilentTarget makes example.org:xmpp-server delegate to silent.example.com, a name in no
 // dns.hosts entry: deputy asks the system resolver, which asks `dns` and, per the resolv.conf
 // StartWithSilentDns gives deputy, would wait 30 s for an answer.
@@ -379,12 +363,9 @@ void PublishSilentTarget(World& world, uint16_t port) {
 // StartWithSilentDns starts deputy with `dns` as its only name server, seen only inside
 // deputy's private mount namespace.
 void StartWithSilentDns(World& world, const SilentDnsServer& dns) {
-  std::string resolv_conf = world.dir.Write(
-      "resolv.conf", "nameserver " + dns.address() + "\noptions timeout:30 attempts:1\n");
   world.deputy = std::make_unique<DeputyProcess>(world.config);
-  world.deputy->SetLauncher({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh",
-                             "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"",
-                             resolv_conf});
+  world.deputy->SetLauncher(
+      PrivateResolverLauncher(world.dir, dns.address(), "timeout:30 attempts:1"));
   std::string error;
   ASSERT_TRUE(world.deputy->Start(&error)) << error << "\n" << world.deputy->Stderr();
 }

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "integration/world.h"
+#include "support/dnsmasq_server.h"
+#include "support/private_resolver.h"
 
 namespace deputy::test {
 namespace {
@@ -227,6 +229,41 @@ TEST_F(ProhibitedDestinationsTest, RedirectHopToAProhibitedAddressIsNotFollowed)
   EXPECT_TRUE(deputy.WaitForStderr("127.0.0.2:" + std::to_string(inside.port())))
       << "the operator's log names the hop's address";
   EXPECT_EQ(echo->accepted().value(), 0u);
+}
+
+// A name that resolves to an allowed address first and to a prohibited one later (DNS
+// rebinding) never reaches the prohibited one: each connect checks the very address it uses.
+// dnsmasq is the name server, seen only by deputy, and its answer changes between tunnels.
+TEST_F(ProhibitedDestinationsTest, ANameThatRebindsToAProhibitedAddressNeverReachesIt) {
+  std::string why;
+  if (!CanUnshareMounts(&why)) GTEST_SKIP() << why;
+  auto inside = EchoOnOtherLoopback();
+  TlsServerOptions same_port;
+  same_port.port = inside->port();
+  TlsServer outside(world_.ca.Issue(CertOptions{{"example.com"}}), Echo(), same_port);
+  DnsmasqServer dns(world_.dir, "127.0.0.1 rebind.example\n");
+  ASSERT_TRUE(dns.valid()) << dns.error();
+  world_.Publish(
+      "xmpp-client",
+      nlohmann::json::array({World::Entry("rebind.example", inside->port(), "example.com")}).dump(),
+      {{"Cache-Control", "max-age=3600"}});
+  world_.deputy = std::make_unique<DeputyProcess>(world_.config);
+  world_.deputy->SetLauncher(PrivateResolverLauncher(world_.dir, dns.address(), "attempts:1"));
+  std::string error;
+  ASSERT_TRUE(world_.deputy->Start(&error)) << error << "\n" << world_.deputy->Stderr();
+
+  ExpectTunnel("example.org:xmpp-client");
+  EXPECT_EQ(outside.accepted().value(), 1u);
+  ASSERT_TRUE(dns.SetHosts("127.0.0.2 rebind.example\n"));
+  ExpectProhibited("example.org:xmpp-client");
+  // Both at once: the prohibited answer is skipped, the allowed one used.
+  ASSERT_TRUE(dns.SetHosts("127.0.0.2 rebind.example\n127.0.0.1 rebind.example\n"));
+  ExpectTunnel("example.org:xmpp-client");
+
+  EXPECT_EQ(outside.accepted().value(), 2u);
+  EXPECT_EQ(inside->accepted().value(), 0u) << "the rebound address was reached";
+  EXPECT_GE(dns.Queries("rebind.example"), 3u) << "every connect asks DNS again";
+  EXPECT_EQ(world_.Fetches("xmpp-client"), 1) << "the delegation itself came from the cache";
 }
 
 }  // namespace

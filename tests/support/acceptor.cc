@@ -10,9 +10,9 @@
 
 namespace deputy::test {
 
-Acceptor::Acceptor(Serve serve, int max_concurrent, uint32_t address)
+Acceptor::Acceptor(Serve serve, int max_concurrent, uint32_t address, uint16_t port)
     : serve_(std::move(serve)), max_concurrent_(max_concurrent) {
-  listener_ = ListenLoopback(&port_, address);
+  listener_ = ListenLoopback(&port_, address, port);
   accept_thread_ = std::thread([this] { AcceptLoop(); });
 }
 

@@ -22,8 +22,9 @@ class Acceptor {
  public:
   using Serve = std::function<void(Socket, const StopEvent&)>;
 
-  // `address` is the loopback address to listen on, in host order.
-  explicit Acceptor(Serve serve, int max_concurrent = 256, uint32_t address = INADDR_LOOPBACK);
+  // `address` is the loopback address to listen on, in host order; `port` 0 takes any port.
+  explicit Acceptor(Serve serve, int max_concurrent = 256, uint32_t address = INADDR_LOOPBACK,
+                    uint16_t port = 0);
   ~Acceptor() { Stop(); }
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;

@@ -49,7 +49,7 @@ void IgnoreSigpipe() {
   std::call_once(once, [] { std::signal(SIGPIPE, SIG_IGN); });
 }
 
-Socket ListenLoopback(uint16_t* port, uint32_t host_order_address) {
+Socket ListenLoopback(uint16_t* port, uint32_t host_order_address, uint16_t wanted_port) {
   if ((host_order_address >> 24) != 127) Die("ListenLoopback: tests listen on 127.0.0.0/8 only");
   IgnoreSigpipe();
   Socket sock(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -57,6 +57,7 @@ Socket ListenLoopback(uint16_t* port, uint32_t host_order_address) {
   sockaddr_in addr = {};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(host_order_address);
+  addr.sin_port = htons(wanted_port);
   if (bind(sock.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) DieErrno("bind");
   if (listen(sock.fd(), 1024) != 0) DieErrno("listen");
   socklen_t len = sizeof(addr);

@@ -36,8 +36,10 @@ bool SetNonBlocking(int fd, bool on);
 void IgnoreSigpipe();
 
 // ListenLoopback binds a non-blocking TCP listener on `host_order_address` (127.0.0.1 unless
-// another loopback address is asked for), port 0, and sets `*port` to the port the kernel chose.
-Socket ListenLoopback(uint16_t* port, uint32_t host_order_address = INADDR_LOOPBACK);
+// another loopback address is asked for) and `wanted_port` (0: the kernel chooses), and sets
+// `*port` to the port bound.
+Socket ListenLoopback(uint16_t* port, uint32_t host_order_address = INADDR_LOOPBACK,
+                      uint16_t wanted_port = 0);
 
 // ReserveClosedPort binds a port on 127.0.0.1 without listening: while the returned socket
 // lives, no one else can take the port and every connection to it is refused.

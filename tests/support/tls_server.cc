@@ -41,7 +41,7 @@ TlsServer::TlsServer(const KeyPair& key_pair, Handler handler, TlsServerOptions 
       handler_(std::move(handler)),
       options_(options),
       acceptor_([this](Socket sock, const StopEvent& stop) { Serve(std::move(sock), stop); },
-                options.max_concurrent, options.address) {}
+                options.max_concurrent, options.address, options.port) {}
 
 std::string TlsServer::last_sni() const {
   std::lock_guard lock(mu_);

@@ -21,6 +21,7 @@ struct TlsServerOptions {
   Millis handshake_timeout = kDefaultTimeout;
   int max_concurrent = 256;
   uint32_t address = INADDR_LOOPBACK;  // host order; any of 127.0.0.0/8
+  uint16_t port = 0;                   // 0: any free port
 };
 
 // MakeServerContext is a server SSL_CTX presenting `key_pair` (leaf first, then any chain) with

@@ -1,0 +1,95 @@
+#include "support/dnsmasq_server.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <optional>
+#include <vector>
+
+#include "support/subprocess.h"
+
+namespace deputy::test {
+
+DnsmasqServer::DnsmasqServer(const TempDir& dir, const std::string& hosts)
+    : hosts_file_(dir.Write("dnsmasq.hosts", hosts)) {
+  if (access(kBinary, X_OK) != 0) {
+    error_ = std::string(kBinary) + " is missing (Debian package dnsmasq-base)";
+    return;
+  }
+  // A distinct 127/8 address per process, so parallel test processes do not collide; an
+  // address taken by another test is seen as dnsmasq exiting at once.
+  for (unsigned attempt = 0; attempt < 8 && pid_ < 0; ++attempt) {
+    unsigned n = (static_cast<unsigned>(getpid()) * 7 + attempt) % (250 * 250);
+    std::string address =
+        "127.53." + std::to_string(n / 250 + 1) + "." + std::to_string(n % 250 + 1);
+    std::optional<Child> child =
+        Spawn({kBinary, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
+               "--no-hosts", "--addn-hosts=" + hosts_file_, "--listen-address=" + address,
+               "--bind-interfaces", "--port=53", "--local-ttl=0", "--log-facility=-",
+               "--log-queries", "--user=root", "--pid-file="},
+              &error_);
+    if (!child) return;
+    pid_ = child->pid;
+    log_pipe_ = std::move(child->stderr_pipe);
+    output_pipe_ = std::move(child->stdout_pipe);
+    address_ = address;
+    if (WaitForMore("read " + hosts_file_, 0, kDefaultTimeout) &&
+        !WaitForExit(pid_, Millis(0))) {
+      break;
+    }
+    error_ = "dnsmasq did not start on " + address + ":53: " + Log();
+    kill(pid_, SIGKILL);
+    WaitForExit(pid_, kDefaultTimeout);
+    pid_ = -1;
+    log_.clear();
+  }
+  if (pid_ > 0) error_.clear();
+}
+
+DnsmasqServer::~DnsmasqServer() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  if (!WaitForExit(pid_, kDefaultTimeout)) {
+    kill(pid_, SIGKILL);
+    WaitForExit(pid_, kDefaultTimeout);
+  }
+}
+
+bool DnsmasqServer::SetHosts(const std::string& hosts, Millis timeout) {
+  const size_t reads = Count("read " + hosts_file_);
+  WriteFileOrDie(hosts_file_, hosts);
+  if (kill(pid_, SIGHUP) != 0) return false;
+  return WaitForMore("read " + hosts_file_, reads, timeout);
+}
+
+size_t DnsmasqServer::Queries(const std::string& name) { return Count("query[A] " + name + " "); }
+
+const std::string& DnsmasqServer::Log() {
+  char chunk[4096];
+  ssize_t n;
+  while ((n = read(log_pipe_.fd(), chunk, sizeof chunk)) > 0) log_.append(chunk, n);
+  if (n == 0) log_ended_ = true;
+  return log_;
+}
+
+bool DnsmasqServer::WaitForMore(const std::string& needle, size_t seen, Millis timeout) {
+  Deadline deadline(timeout);
+  while (Count(needle) <= seen) {
+    if (log_ended_ || WaitFd(log_pipe_.fd(), POLLIN, deadline) != WaitResult::kReady) {
+      return Count(needle) > seen;
+    }
+  }
+  return true;
+}
+
+size_t DnsmasqServer::Count(const std::string& needle) {
+  const std::string& log = Log();
+  size_t count = 0;
+  for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace deputy::test

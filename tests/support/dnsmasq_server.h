@@ -1,0 +1,54 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "support/socket.h"
+#include "support/temp_dir.h"
+#include "support/wait.h"
+
+namespace deputy::test {
+
+// DnsmasqServer runs Debian's dnsmasq as a name server on UDP port 53 of a 127.53.x.y address
+// (port 53 needs root), answering only from a hosts file the test controls, with TTL 0 and no
+// upstream servers. SetHosts replaces the file and waits until dnsmasq has re-read it (SIGHUP),
+// so the next query sees the new answer: DNS changing under deputy, as in a rebinding attack.
+class DnsmasqServer {
+ public:
+  static constexpr const char* kBinary = "/usr/sbin/dnsmasq";
+
+  DnsmasqServer(const TempDir& dir, const std::string& hosts);
+  ~DnsmasqServer();
+  DnsmasqServer(const DnsmasqServer&) = delete;
+  DnsmasqServer& operator=(const DnsmasqServer&) = delete;
+
+  // valid() is false when dnsmasq did not come up; error() says why.
+  bool valid() const { return pid_ > 0; }
+  const std::string& error() const { return error_; }
+  // The IPv4 address it listens on, for a resolv.conf "nameserver" line.
+  const std::string& address() const { return address_; }
+
+  // SetHosts replaces the hosts file ("127.0.0.1 name" lines) and waits until it is in force.
+  bool SetHosts(const std::string& hosts, Millis timeout = kDefaultTimeout);
+  // Queries counts the A queries dnsmasq has answered for `name` so far.
+  size_t Queries(const std::string& name);
+
+ private:
+  // Log is everything dnsmasq has written to stderr so far.
+  const std::string& Log();
+  size_t Count(const std::string& needle);
+  // WaitForMore waits, on the log pipe, until `needle` has been logged more than `seen` times.
+  bool WaitForMore(const std::string& needle, size_t seen, Millis timeout);
+
+  std::string hosts_file_;
+  std::string address_;
+  std::string error_;
+  pid_t pid_ = -1;
+  Socket log_pipe_;
+  Socket output_pipe_;  // kept open so a write to stdout cannot kill dnsmasq with SIGPIPE
+  std::string log_;
+  bool log_ended_ = false;
+};
+
+}  // namespace deputy::test
