@@ -4,7 +4,9 @@
 
 SHELL := /bin/bash
 
-# Everything deputy needs to build and test, all from Debian 12 (bookworm) main.
+# Everything deputy needs to build and run its tests, all from Debian 12 (bookworm) main; the
+# tests' own servers (TEST_PACKAGES) and clang for the sanitizers and fuzzers (CLANG_PACKAGES)
+# are installed by the targets that use them.
 PACKAGES := build-essential cmake ninja-build pkg-config libuv1-dev node-llhttp \
 	android-libboringssl-dev nlohmann-json3-dev prometheus-cpp-dev libgtest-dev libgmock-dev \
 	libcli11-dev libspdlog-dev libidn2-dev libpsl-dev publicsuffix ca-certificates netbase
@@ -68,6 +70,9 @@ TEST_PACKAGES := dnsmasq-base
 
 test-deps:
 	$(call install-missing,$(TEST_PACKAGES))
+
+# One apt-get at a time (dpkg holds a lock), even under make -j.
+test-deps clang-deps: deps
 
 # Prints the package list, for .ci/run and Dockerfiles.
 packages:

@@ -137,9 +137,10 @@ void Server::FitConnectionsToDescriptors() {
     spdlog::info("raised the open-file limit from {} to {}", limit.soft_before, limit.soft);
   }
   // Counted once the listeners are bound, so their descriptors are not counted twice.
-  const uint64_t fitted = limit.soft == 0
-                              ? std::numeric_limits<uint32_t>::max()
-                              : ConnectionsWithinLimit(limit.soft, OpenDescriptorCount());
+  const uint64_t open = OpenDescriptorCount();
+  if (open == 0) spdlog::warn("cannot count open descriptors (/proc/self/fd); assuming none");
+  const uint64_t fitted = limit.soft == 0 ? std::numeric_limits<uint32_t>::max()
+                                          : ConnectionsWithinLimit(limit.soft, open);
   const uint32_t fitted32 =
       static_cast<uint32_t>(std::min<uint64_t>(fitted, std::numeric_limits<uint32_t>::max()));
   if (config_.limits.max_connections) {
@@ -168,9 +169,10 @@ void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream>
   if (sessions_.size() >= max_connections_) {
     // Refused like a listener's own limit, before descriptors run out for the clients served.
     metrics_.Tunnels(listener.name, Describe(ErrorCode::kConnectionLimit).label).Increment();
-    WarnLimited("connection over limits.max_connections",
-                "{} client connections open on all listeners, refusing another on {}",
-                sessions_.size(), listener.name);
+    WarnLimited("connection over the connection limit",
+                "{} client connections open on all listeners (the limit, {}), refusing another "
+                "on {}",
+                sessions_.size(), max_connections_, listener.name);
     return;
   }
   uint32_t& open = open_per_listener_[&listener];

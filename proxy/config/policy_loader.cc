@@ -109,6 +109,13 @@ bool ReadIdentity(Errors* errors, const Json& value, const std::string& path, st
   return true;
 }
 
+// IsIpv4Mapped says whether `network` lies within ::ffff:0:0/96.
+bool IsIpv4Mapped(const IpNetwork& network) {
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return network.base.v6 && network.prefix >= 96 &&
+         std::equal(std::begin(kMapped), std::end(kMapped), network.base.bytes.begin());
+}
+
 template <typename T, typename ReadOne>
 std::optional<std::vector<T>> ReadMatcher(Errors* errors, const Object& rule, std::string_view key,
                                           std::string_view what, ReadOne read) {
@@ -150,11 +157,23 @@ PolicyRule ReadRule(Errors* errors, const Json& json, const std::string& path) {
       errors->Add(object.PathOf("clients"), "expected a non-empty list of networks, got []");
     }
     ReadNetworks(errors, *clients, object.PathOf("clients"), &networks);
+    for (size_t i = 0; i < networks.size(); ++i) {
+      if (IsIpv4Mapped(networks[i])) {
+        errors->Add(Index(object.PathOf("clients"), i),
+                    networks[i].ToString() + " is IPv4-mapped; write the IPv4 network: a " +
+                        "mapped client address is matched as the IPv4 address it carries");
+      }
+    }
     rule.clients = std::move(networks);
   }
   rule.users = ReadMatcher<std::string>(errors, object, "users", "user names", ReadString);
   rule.identities =
       ReadMatcher<std::string>(errors, object, "identities", "identities", ReadIdentity);
+  // A rule that can never match would silently do nothing, so refuse it until clients have
+  // users (proxy authentication) and identities (client certificates).
+  object.Forbid("users", "no listener authenticates proxy users yet, so this could never match");
+  object.Forbid("identities",
+                "no listener verifies client certificates yet, so this could never match");
   rule.listeners =
       ReadMatcher<std::string>(errors, object, "listeners", "listener names", ReadString);
   rule.domains = ReadMatcher<std::string>(errors, object, "domains", "domains", ReadDomainPattern);

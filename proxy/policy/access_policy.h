@@ -35,7 +35,8 @@ struct AccessDecision {
 // subdomains), a service, a port range.
 class AccessPolicy {
  public:
-  explicit AccessPolicy(const PolicyConfig& config);
+  explicit AccessPolicy(const PolicyConfig& config);  // keeps a reference to `config`
+  explicit AccessPolicy(PolicyConfig&&) = delete;
 
   AccessDecision Decide(const AccessRequest& request) const;
   // ConnectPortAllowed says whether a CONNECT may ask for `port` (policy.connect_ports).

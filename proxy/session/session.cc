@@ -114,6 +114,27 @@ Status Session::Authorize() {
                     : "denied by policy rule \"" + std::string(decision.rule) + "\"");
 }
 
+Status Session::DropTargetsOffConnectPorts() {
+  if (listener_.type != ListenerType::kConnect || !services_.config.policy.connect_ports) {
+    return Status::Ok();
+  }
+  // The document picks the ports deputy connects to; connect_ports bounds those too, or a
+  // domain could aim CONNECT clients at any port of any public host.
+  std::string dropped;
+  std::erase_if(targets_, [&](const Target& target) {
+    if (services_.policy.ConnectPortAllowed(target.port)) return false;
+    dropped += (dropped.empty() ? "" : ", ") + std::to_string(target.port);
+    return true;
+  });
+  if (!targets_.empty()) return Status::Ok();
+  policy_rule_ = kConnectPortsRule;
+  services_.metrics.PolicyDecisions(kConnectPortsRule, ActionName(PolicyAction::kDeny)).Increment();
+  return Status(ErrorCode::kPolicyDenied, destination_.domain +
+                                              " delegates only to ports outside "
+                                              "policy.connect_ports (" +
+                                              dropped + ")");
+}
+
 void Session::OnDelegation(Result<LookupOutcome> outcome) {
   services_.loop.DeferDelete(std::move(lookup_));
   if (!outcome.ok()) {
@@ -139,6 +160,10 @@ void Session::WatchClient() {
 void Session::ConnectNext() {
   const UpstreamConfig& upstream = services_.config.upstream;
   if (!connect_deadline_) {
+    if (Status ports = DropTargetsOffConnectPorts(); !ports.ok()) {
+      Refuse(ports);
+      return;
+    }
     // One budget for the whole connect phase, from the first target's name resolution on.
     connect_deadline_ =
         ConnectBudget::Clock::now() + std::chrono::milliseconds(upstream.connect_budget_ms);

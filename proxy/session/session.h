@@ -57,6 +57,9 @@ class Session : public Deferrable, private StreamCallbacks {
   void OnDestination(Result<Destination> destination);
   // Authorize applies policy.connect_ports and the access rules to the named destination.
   Status Authorize();
+  // DropTargetsOffConnectPorts removes the targets on ports outside policy.connect_ports; an
+  // error when none is left.
+  Status DropTargetsOffConnectPorts();
   void OnDelegation(Result<LookupOutcome> outcome);
   // WatchClient takes the client over from the frontend until the tunnel starts (see OnData).
   void WatchClient();

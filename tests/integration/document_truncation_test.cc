@@ -46,15 +46,6 @@ class DocumentTruncationTest : public ::testing::Test {
         .dump();
   }
 
-  void ExpectTunnel() {
-    World::Opened opened = world_.OpenTunnel(kAuthority, "ping");
-    ASSERT_TRUE(opened.head.has_value());
-    ASSERT_EQ(opened.head->status, 200) << opened.head->Header("proxy-status").value_or("");
-    std::string got = opened.head->extra;
-    if (got.size() < 4) got += RecvExact(opened.socket.fd(), 4 - got.size()).data;
-    EXPECT_EQ(got, "ping");
-  }
-
   World world_;
   std::unique_ptr<TlsServer> echo_;
   std::unique_ptr<TlsServer> server_;
@@ -66,7 +57,7 @@ TEST_F(DocumentTruncationTest, LengthFramedDocumentWithoutCloseNotifyIsUsed) {
                     std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n",
                 body, End::kTcpFinOnly);
   world_.StartDeputy();
-  ExpectTunnel();
+  world_.ExpectTunnel(kAuthority);
 }
 
 TEST_F(DocumentTruncationTest, ChunkedDocumentWithoutCloseNotifyIsUsed) {
@@ -78,14 +69,14 @@ TEST_F(DocumentTruncationTest, ChunkedDocumentWithoutCloseNotifyIsUsed) {
       "Connection: close\r\n\r\n",
       std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n", End::kTcpFinOnly);
   world_.StartDeputy();
-  ExpectTunnel();
+  world_.ExpectTunnel(kAuthority);
 }
 
 TEST_F(DocumentTruncationTest, CloseDelimitedDocumentWithCloseNotifyIsUsed) {
   ServeDocument("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
                 Document(), End::kCloseNotify);
   world_.StartDeputy();
-  ExpectTunnel();
+  world_.ExpectTunnel(kAuthority);
 }
 
 TEST_F(DocumentTruncationTest, CloseDelimitedDocumentWithoutCloseNotifyIsRefusedAndNotCached) {

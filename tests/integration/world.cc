@@ -92,6 +92,15 @@ SmallAsanQuarantine::~SmallAsanQuarantine() {
   }
 }
 
+void World::ExpectTunnel(const std::string& authority) {
+  Opened opened = OpenTunnel(authority, "ping");
+  ASSERT_TRUE(opened.head.has_value()) << "no response head for " << authority;
+  ASSERT_EQ(opened.head->status, 200) << opened.head->Header("proxy-status").value_or("");
+  std::string got = opened.head->extra;
+  if (got.size() < 4) got += RecvExact(opened.socket.fd(), 4 - got.size()).data;
+  EXPECT_EQ(got, "ping");
+}
+
 void ExpectRefusal(const std::optional<HttpResponseHead>& head, int status,
                    const std::string& error_type) {
   ASSERT_TRUE(head.has_value()) << "no response head";

@@ -49,6 +49,9 @@ class World {
     std::optional<HttpResponseHead> head;
   };
   Opened OpenTunnel(const std::string& authority, const std::string& early_data = "");
+  // ExpectTunnel expects a 200 for `authority` and a target that echoes: "ping", sent with the
+  // request as early data, comes back.
+  void ExpectTunnel(const std::string& authority);
 
   // Echo server with a certificate for `names` (signed by the test CA).
   std::unique_ptr<TlsServer> EchoServer(std::vector<std::string> names);

@@ -34,14 +34,16 @@ DnsmasqServer::DnsmasqServer(const TempDir& dir, const std::string& hosts)
     log_pipe_ = std::move(child->stderr_pipe);
     output_pipe_ = std::move(child->stdout_pipe);
     address_ = address;
-    if (WaitForMore("read " + hosts_file_, 0, kDefaultTimeout) &&
-        !WaitForExit(pid_, Millis(0))) {
-      break;
-    }
+    const bool read_hosts = WaitForMore("read " + hosts_file_, 0, kDefaultTimeout);
+    const bool exited = WaitForExit(pid_, Millis(0)).has_value();  // reaps it if it has
+    if (read_hosts && !exited) break;
     error_ = "dnsmasq did not start on " + address + ":53: " + Log();
-    kill(pid_, SIGKILL);
-    WaitForExit(pid_, kDefaultTimeout);
+    if (!exited) {
+      kill(pid_, SIGKILL);
+      WaitForExit(pid_, kDefaultTimeout);
+    }
     pid_ = -1;
+    log_ended_ = false;
     log_.clear();
   }
   if (pid_ > 0) error_.clear();

@@ -27,8 +27,14 @@ std::vector<std::string> PrivateResolverLauncher(const TempDir& dir, const std::
                                                  const std::string& options) {
   std::string resolv_conf =
       dir.Write("resolv.conf", "nameserver " + nameserver + "\noptions " + options + "\n");
-  return {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-          "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"", resolv_conf};
+  return {"/usr/bin/unshare",
+          "--mount",
+          "--propagation",
+          "private",
+          "/bin/sh",
+          "-c",
+          "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"",
+          resolv_conf};
 }
 
 }  // namespace deputy::test
