@@ -109,13 +109,6 @@ bool ReadIdentity(Errors* errors, const Json& value, const std::string& path, st
   return true;
 }
 
-// IsIpv4Mapped says whether `network` lies within ::ffff:0:0/96.
-bool IsIpv4Mapped(const IpNetwork& network) {
-  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return network.base.v6 && network.prefix >= 96 &&
-         std::equal(std::begin(kMapped), std::end(kMapped), network.base.bytes.begin());
-}
-
 template <typename T, typename ReadOne>
 std::optional<std::vector<T>> ReadMatcher(Errors* errors, const Object& rule, std::string_view key,
                                           std::string_view what, ReadOne read) {
@@ -158,7 +151,7 @@ PolicyRule ReadRule(Errors* errors, const Json& json, const std::string& path) {
     }
     ReadNetworks(errors, *clients, object.PathOf("clients"), &networks);
     for (size_t i = 0; i < networks.size(); ++i) {
-      if (IsIpv4Mapped(networks[i])) {
+      if (networks[i].prefix >= 96 && Ipv4MappedNetwork().Contains(networks[i].base)) {
         errors->Add(Index(object.PathOf("clients"), i),
                     networks[i].ToString() + " is IPv4-mapped; write the IPv4 network: a " +
                         "mapped client address is matched as the IPv4 address it carries");

@@ -22,12 +22,12 @@ std::vector<IpAddress> EmbeddedIpv4(const IpAddress& address) {
     }
     return v4;
   };
-  static const IpNetwork kMapped = Must("::ffff:0:0/96");
   static const IpNetwork kCompatible = Must("::/96");
   static const IpNetwork kNat64 = Must("64:ff9b::/96");
   static const IpNetwork kSixToFour = Must("2002::/16");
   static const IpNetwork kTeredo = Must("2001::/32");
-  if (kMapped.Contains(address) || kCompatible.Contains(address) || kNat64.Contains(address)) {
+  if (Ipv4MappedNetwork().Contains(address) || kCompatible.Contains(address) ||
+      kNat64.Contains(address)) {
     out.push_back(v4_at(12, false));
   }
   if (kSixToFour.Contains(address)) out.push_back(v4_at(2, false));

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -78,6 +79,18 @@ Result<IpNetwork> ParseIpNetwork(std::string_view text) {
                    " prefix (did you mean " + masked.ToString() + "?)");
   }
   return network;
+}
+
+const IpNetwork& Ipv4MappedNetwork() {
+  static const IpNetwork kMapped = ParseIpNetwork("::ffff:0:0/96").value();
+  return kMapped;
+}
+
+IpAddress Unmapped(const IpAddress& address) {
+  if (!Ipv4MappedNetwork().Contains(address)) return address;
+  IpAddress v4;
+  std::copy(address.bytes.begin() + 12, address.bytes.end(), v4.bytes.begin());
+  return v4;
 }
 
 }  // namespace deputy

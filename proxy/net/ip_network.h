@@ -35,4 +35,9 @@ struct IpNetwork {
 // should see it. Errors are kInvalidConfig and quote the input.
 Result<IpNetwork> ParseIpNetwork(std::string_view text);
 
+// Ipv4MappedNetwork is ::ffff:0:0/96, how a dual-stack socket shows an IPv4 peer; Unmapped
+// turns such an address into the IPv4 address it carries and returns any other unchanged.
+const IpNetwork& Ipv4MappedNetwork();
+IpAddress Unmapped(const IpAddress& address);
+
 }  // namespace deputy

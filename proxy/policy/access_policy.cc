@@ -6,18 +6,6 @@ namespace deputy {
 
 namespace {
 
-// Unmapped turns an IPv4-mapped IPv6 address (a dual-stack listener's view of an IPv4 client)
-// into the IPv4 address, so "10.0.0.0/8" matches that client too.
-IpAddress Unmapped(const IpAddress& address) {
-  static constexpr std::array<uint8_t, 12> kMapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (!address.v6 || !std::equal(kMapped.begin(), kMapped.end(), address.bytes.begin())) {
-    return address;
-  }
-  IpAddress v4;
-  std::copy(address.bytes.begin() + 12, address.bytes.end(), v4.bytes.begin());
-  return v4;
-}
-
 bool DomainMatches(std::string_view pattern, std::string_view domain) {
   if (!pattern.starts_with("*.")) return pattern == domain;
   const std::string_view parent = pattern.substr(1);  // ".example.org"

@@ -91,22 +91,24 @@ void Session::OnDestination(Result<Destination> destination) {
       [this](Result<LookupOutcome> outcome) { OnDelegation(std::move(outcome)); });
 }
 
+void Session::RecordDecision(std::string_view rule, PolicyAction action) {
+  policy_rule_ = rule;
+  services_.metrics.PolicyDecisions(rule, ActionName(action)).Increment();
+}
+
 Status Session::Authorize() {
   const uint16_t port = destination_.port.value_or(
       PortForService(destination_.service, services_.config).value_or(0));
   // Squid's SSL_ports: a CONNECT client picks the port, so the operator may bound the choice.
   if (listener_.type == ListenerType::kConnect && port != 0 &&
       !services_.policy.ConnectPortAllowed(port)) {
-    policy_rule_ = kConnectPortsRule;
-    services_.metrics.PolicyDecisions(kConnectPortsRule, ActionName(PolicyAction::kDeny))
-        .Increment();
+    RecordDecision(kConnectPortsRule, PolicyAction::kDeny);
     return Status(ErrorCode::kPolicyDenied,
                   "port " + std::to_string(port) + " is not in policy.connect_ports");
   }
   const AccessDecision decision = services_.policy.Decide(
       {client_ip_, listener_.name, destination_.domain, destination_.service, port, {}, nullptr});
-  policy_rule_ = decision.rule;
-  services_.metrics.PolicyDecisions(decision.rule, ActionName(decision.action)).Increment();
+  RecordDecision(decision.rule, decision.action);
   if (decision.action == PolicyAction::kAllow) return Status::Ok();
   return Status(ErrorCode::kPolicyDenied,
                 decision.rule == kDefaultRule
@@ -127,8 +129,7 @@ Status Session::DropTargetsOffConnectPorts() {
     return true;
   });
   if (!targets_.empty()) return Status::Ok();
-  policy_rule_ = kConnectPortsRule;
-  services_.metrics.PolicyDecisions(kConnectPortsRule, ActionName(PolicyAction::kDeny)).Increment();
+  RecordDecision(kConnectPortsRule, PolicyAction::kDeny);
   return Status(ErrorCode::kPolicyDenied, destination_.domain +
                                               " delegates only to ports outside "
                                               "policy.connect_ports (" +

@@ -60,6 +60,8 @@ class Session : public Deferrable, private StreamCallbacks {
   // DropTargetsOffConnectPorts removes the targets on ports outside policy.connect_ports; an
   // error when none is left.
   Status DropTargetsOffConnectPorts();
+  // RecordDecision notes the policy decision for the access log and counts it.
+  void RecordDecision(std::string_view rule, PolicyAction action);
   void OnDelegation(Result<LookupOutcome> outcome);
   // WatchClient takes the client over from the frontend until the tunnel starts (see OnData).
   void WatchClient();
