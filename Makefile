@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # are installed by the targets that use them.
 PACKAGES := build-essential cmake ninja-build pkg-config libuv1-dev node-llhttp \
 	android-libboringssl-dev nlohmann-json3-dev prometheus-cpp-dev libgtest-dev libgmock-dev \
-	libcli11-dev libspdlog-dev libidn2-dev libpsl-dev publicsuffix ca-certificates netbase
+	libcli11-dev libspdlog-dev libidn2-dev libpsl-dev libcrypt-dev publicsuffix ca-certificates netbase
 
 BUILD_DIR ?= build
 TEST_DIR ?= build-test
@@ -66,7 +66,7 @@ clang-deps:
 	$(call install-missing,$(CLANG_PACKAGES))
 
 # Servers the tests run as real peers: dnsmasq answers DNS that changes under deputy.
-TEST_PACKAGES := dnsmasq-base
+TEST_PACKAGES := dnsmasq-base curl
 
 test-deps:
 	$(call install-missing,$(TEST_PACKAGES))

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "auth/users_file.h"
 #include "cli/resolve_command.h"
 #include "config/config_loader.h"
 #include "config/services_db.h"
@@ -44,6 +45,16 @@ int Check(const std::string& config_path) {
   if (deputy::Status files = deputy::CheckFilesReadable(*config); !files.ok()) {
     std::cerr << config_path << ": " << files.message() << "\n";
     return 1;
+  }
+  // Users files are read whole, as `run` would read them, so a bad line shows here.
+  for (const deputy::ListenerConfig& listener : config->listeners) {
+    if (!listener.auth) continue;
+    deputy::Result<deputy::UsersTable> users = deputy::UsersTable::Load(listener.auth->users_file);
+    if (!users.ok()) {
+      std::cerr << config_path << ": listener " << listener.name << ": " << users.status().message()
+                << "\n";
+      return 1;
+    }
   }
   std::cout << config_path << ": ok (" << config->listeners.size() << " listener(s))\n";
   return 0;

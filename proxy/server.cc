@@ -20,6 +20,9 @@ namespace {
 
 // How long running tunnels may finish on their own after SIGTERM before they are cut.
 constexpr uint64_t kDrainMs = 5000;
+// Client addresses with recent authentication failures, and verified credentials, remembered.
+constexpr size_t kMaxFailingAddresses = 65536;
+constexpr size_t kMaxVerifiedCredentials = 16384;
 
 void AnnounceListening(const std::string& name, const IpEndpoint& endpoint) {
   nlohmann::json line = {
@@ -40,6 +43,13 @@ Server::Server(Config config)
       rng_(std::random_device{}()),
       guard_(config_.policy.allowed_networks, config_.policy.denied_networks),
       policy_(config_.policy),
+      password_verifier_(loop_, config_.auth.max_checks_running, config_.auth.max_checks_waiting),
+      auth_failures_(config_.auth.max_failures, std::chrono::seconds(config_.auth.failure_window_s),
+                     kMaxFailingAddresses),
+      verified_credentials_(std::chrono::seconds(config_.auth.cache_ttl_s),
+                            kMaxVerifiedCredentials),
+      auth_services_{loop_,          config_.auth,          password_verifier_,
+                     auth_failures_, verified_credentials_, auth_metrics_},
       drain_deadline_(loop_, [this] {
         spdlog::info("drain deadline reached; closing {} sessions", sessions_.size());
         for (Session* session : std::set<Session*>(sessions_)) session->Abort();
@@ -52,6 +62,7 @@ Server::~Server() {
   admin_.reset();
   listeners_.clear();
   delegations_.reset();
+  authenticators_.clear();
   sigterm_.Close();
   sigint_.Close();
   sighup_.Close();
@@ -82,6 +93,7 @@ Status Server::Start() {
     metrics_.PolicyDecisions(rule.name, ActionName(rule.action));
   }
   metrics_.PolicyDecisions(kDefaultRule, ActionName(policy_.default_action()));
+  if (Status users = LoadUsersFiles(); !users.ok()) return users;
 
   for (const ListenerConfig& listener : config_.listeners) {
     auto endpoint = ToEndpoint(listener.address);
@@ -121,13 +133,42 @@ Status Server::Start() {
   // A SIGHUP from a terminal or a reload request must not kill running tunnels.
   uv_signal_start(
       sighup_.get(),
-      [](uv_signal_t*, int) {
-        spdlog::warn("received SIGHUP: configuration reload is not supported; restart deputy");
+      [](uv_signal_t* h, int) {
+        spdlog::info(
+            "received SIGHUP: re-reading users files (the rest of the configuration "
+            "is read only at start)");
+        if (auto* self = OwnerOf<Server>(h)) self->ReloadUsersFiles();
       },
       SIGHUP);
   FitConnectionsToDescriptors();
   spdlog::info("deputy {} started with {} listener(s)", DEPUTY_VERSION, listeners_.size());
   return Status::Ok();
+}
+
+Status Server::LoadUsersFiles() {
+  for (const ListenerConfig& listener : config_.listeners) {
+    if (!listener.auth) continue;
+    auth_metrics_.Register(listener.name);
+    auto authenticator =
+        std::make_unique<ProxyAuthenticator>(auth_services_, listener.name, *listener.auth);
+    if (Status loaded = authenticator->Load(); !loaded.ok()) {
+      return Status(loaded.code(), "listener " + listener.name + ": " + loaded.message());
+    }
+    authenticators_[&listener] = std::move(authenticator);
+  }
+  return Status::Ok();
+}
+
+void Server::ReloadUsersFiles() {
+  for (const auto& [listener, authenticator] : authenticators_) {
+    if (Status loaded = authenticator->Load(); !loaded.ok()) {
+      spdlog::error("listener {}: users file not reloaded, the users read before stay: {}",
+                    listener->name, loaded.message());
+    } else {
+      spdlog::info("listener {}: users file reloaded, {} users", listener->name,
+                   authenticator->users());
+    }
+  }
 }
 
 void Server::FitConnectionsToDescriptors() {
@@ -186,7 +227,10 @@ void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream>
   ++open;
   std::unique_ptr<Frontend> frontend;
   if (listener.type == ListenerType::kConnect) {
-    frontend = std::make_unique<ConnectFrontend>(loop_, listener, config_);
+    const auto authenticator = authenticators_.find(&listener);
+    frontend = std::make_unique<ConnectFrontend>(
+        loop_, listener, config_,
+        authenticator == authenticators_.end() ? nullptr : authenticator->second.get());
   } else {
     Destination destination{listener.domain, listener.service, listener.port};
     if (!destination.port) destination.port = PortForService(listener.service, config_);

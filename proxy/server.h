@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "admin/admin_server.h"
+#include "admin/auth_metrics.h"
 #include "admin/cache_metrics.h"
 #include "admin/metrics.h"
+#include "auth/proxy_authenticator.h"
 #include "config/config.h"
 #include "delegation/delegation_cache.h"
 #include "loop/event_loop.h"
@@ -45,6 +47,10 @@ class Server {
 
   void OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream> client);
   void OnSessionFinished(Session* session);
+  // LoadUsersFiles creates an authenticator for every listener with auth and reads its file.
+  Status LoadUsersFiles();
+  // ReloadUsersFiles re-reads them (SIGHUP); a file that fails keeps the users read before.
+  void ReloadUsersFiles();
   // FitConnectionsToDescriptors raises the open-file limit and sets max_connections_ from
   // limits.max_connections, or from what the limit leaves room for.
   void FitConnectionsToDescriptors();
@@ -55,6 +61,7 @@ class Server {
   EventLoop loop_;
   Metrics metrics_;
   CacheMetrics cache_metrics_{metrics_};
+  AuthMetrics auth_metrics_{metrics_};
   std::mt19937_64 rng_;
   DestinationGuard guard_;
   AccessPolicy policy_;
@@ -62,6 +69,11 @@ class Server {
   std::optional<TlsClientContext> discovery_tls_;
   std::optional<TlsClientContext> upstream_tls_;
   std::unique_ptr<DelegationCache> delegations_;
+  PasswordVerifier password_verifier_;
+  FailureLimiter auth_failures_;
+  CredentialCache verified_credentials_;
+  AuthServices auth_services_;
+  std::map<const ListenerConfig*, std::unique_ptr<ProxyAuthenticator>> authenticators_;
   std::unique_ptr<SessionServices> services_;
   std::vector<ListenerSlot> listeners_;
   std::unique_ptr<AdminServer> admin_;

@@ -53,7 +53,22 @@ Metrics::Metrics()
                             .Name("deputy_policy_decisions_total")
                             .Help("Access policy decisions, by the rule that made them (or "
                                   "default, or connect_ports) and the action.")
-                            .Register(*registry_)) {
+                            .Register(*registry_)),
+      proxy_authentications_(
+          prometheus::BuildCounter()
+              .Name("deputy_proxy_authentications_total")
+              .Help("Proxy credentials checked, by listener and result: ok, cached (verified "
+                    "recently), failed, rate_limited, overloaded.")
+              .Register(*registry_)),
+      users_file_loads_(prometheus::BuildCounter()
+                            .Name("deputy_users_file_loads_total")
+                            .Help("Reads of a listener's users file (at start and on SIGHUP), by "
+                                  "result: ok, or error (the users read before stay).")
+                            .Register(*registry_)),
+      proxy_users_(prometheus::BuildGauge()
+                       .Name("deputy_proxy_users")
+                       .Help("Users in force from a listener's users file.")
+                       .Register(*registry_)) {
   bytes_upstream_ = &bytes_.Add({{"direction", "upstream"}});
   bytes_downstream_ = &bytes_.Add({{"direction", "downstream"}});
   upstream_handshake_ = &prometheus::BuildHistogram()
@@ -92,6 +107,13 @@ Metrics::Metrics()
                           .Help("Client connections deputy accepts at once, on all listeners.")
                           .Register(*registry_)
                           .Add({});
+  password_checks_ = &prometheus::BuildGauge()
+                          .Name("deputy_proxy_auth_checks")
+                          .Help(
+                              "Proxy password checks by state: running (hashing on a worker "
+                              "thread) or waiting for one.")
+                          .Register(*registry_);
+  for (const char* state : {"running", "waiting"}) password_checks_->Add({{"state", state}});
   for (const char* result : {"hit", "miss", "negative", "error", "limit"})
     lookups_.Add({{"result", result}});
   for (const char* reason : {"lru", "domain_share", "expired"})
@@ -137,6 +159,25 @@ prometheus::Counter& Metrics::Fetches(const std::string& status) {
 
 prometheus::Counter& Metrics::PolicyDecisions(std::string_view rule, std::string_view action) {
   return policy_decisions_.Add({{"rule", std::string(rule)}, {"action", std::string(action)}});
+}
+
+prometheus::Counter& Metrics::ProxyAuthentications(std::string_view listener,
+                                                   std::string_view result) {
+  return proxy_authentications_.Add(
+      {{"listener", std::string(listener)}, {"result", std::string(result)}});
+}
+
+prometheus::Counter& Metrics::UsersFileLoads(std::string_view listener, std::string_view result) {
+  return users_file_loads_.Add(
+      {{"listener", std::string(listener)}, {"result", std::string(result)}});
+}
+
+prometheus::Gauge& Metrics::ProxyUsers(std::string_view listener) {
+  return proxy_users_.Add({{"listener", std::string(listener)}});
+}
+
+prometheus::Gauge& Metrics::PasswordChecks(std::string_view state) {
+  return password_checks_->Add({{"state", std::string(state)}});
 }
 
 prometheus::Counter& Metrics::CacheEvictions(std::string_view reason) {

@@ -36,6 +36,10 @@ class Metrics {
   prometheus::Gauge& FetchesInFlight() { return *fetches_in_flight_; }
   prometheus::Gauge& MaxConnections() { return *max_connections_; }
   prometheus::Counter& PolicyDecisions(std::string_view rule, std::string_view action);
+  prometheus::Counter& ProxyAuthentications(std::string_view listener, std::string_view result);
+  prometheus::Counter& UsersFileLoads(std::string_view listener, std::string_view result);
+  prometheus::Gauge& ProxyUsers(std::string_view listener);
+  prometheus::Gauge& PasswordChecks(std::string_view state);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -46,6 +50,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& lookups_;
   prometheus::Family<prometheus::Counter>& fetches_;
   prometheus::Family<prometheus::Counter>& policy_decisions_;
+  prometheus::Family<prometheus::Counter>& proxy_authentications_;
+  prometheus::Family<prometheus::Counter>& users_file_loads_;
+  prometheus::Family<prometheus::Gauge>& proxy_users_;
+  prometheus::Family<prometheus::Gauge>* password_checks_;
   prometheus::Counter* bytes_upstream_;
   prometheus::Counter* bytes_downstream_;
   prometheus::Histogram* upstream_handshake_;

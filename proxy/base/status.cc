@@ -36,6 +36,11 @@ constexpr std::array<ErrorInfo, static_cast<size_t>(ErrorCode::kInternal) + 1> k
     {"response_incomplete", "http_response_incomplete", 502},
     {"destination_ip_prohibited", "destination_ip_prohibited", 403},
     {"policy_denied", "http_request_denied", 403},
+    // RFC 9209 has no type for proxy authentication; the client is refused, so it is denied.
+    {"auth_required", "http_request_denied", 407},
+    {"auth_failed", "http_request_denied", 407},
+    {"auth_rate_limited", "http_request_denied", 429},
+    {"auth_overloaded", "connection_limit_reached", 503},
     {"internal_error", "proxy_internal_error", 500},
 }};
 

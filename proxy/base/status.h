@@ -40,6 +40,10 @@ enum class ErrorCode : uint8_t {
   kResponseIncomplete,
   kDestinationProhibited,
   kPolicyDenied,
+  kAuthRequired,
+  kAuthFailed,
+  kAuthRateLimited,
+  kAuthOverloaded,
   kInternal,
 };
 

@@ -22,6 +22,12 @@ struct SocketAddress {
 
 enum class ListenerType { kConnect, kFixed };
 
+// Proxy authentication on a listener (auth/proxy_authenticator.h).
+struct ListenerAuthConfig {
+  std::string users_file;  // "user:crypt-hash" lines (auth/users_file.h), re-read on SIGHUP
+  std::string realm = "deputy";
+};
+
 struct ListenerConfig {
   std::string name;
   ListenerType type = ListenerType::kConnect;
@@ -33,6 +39,7 @@ struct ListenerConfig {
   // connect listeners only
   uint32_t max_header_bytes = 8192;
   uint32_t header_timeout_ms = 10000;
+  std::optional<ListenerAuthConfig> auth;  // clients must authenticate when set
   // Client connections open at once; more are closed on accept (each costs two descriptors).
   uint32_t max_connections = 4096;
 };
@@ -121,6 +128,21 @@ struct PolicyConfig {
   std::optional<std::vector<PortRange>> connect_ports;
 };
 
+// How proxy authentication is bounded, for every listener that has it.
+struct AuthConfig {
+  // A client address that fails this often within the window is refused unchecked until the
+  // window (from its first failure) ends.
+  uint32_t max_failures = 10;
+  uint32_t failure_window_s = 60;
+  // A verified user:password is trusted this long without hashing again; 0 hashes every time.
+  uint32_t cache_ttl_s = 300;
+  // Password hashes computed at once (on libuv's thread pool) and waiting; beyond both, a
+  // request is refused (auth_overloaded), as is one whose check takes longer than the timeout.
+  uint32_t max_checks_running = 2;
+  uint32_t max_checks_waiting = 256;
+  uint32_t check_timeout_ms = 5000;
+};
+
 // Process-wide bounds, across every listener.
 struct LimitsConfig {
   // Client connections open at once on all listeners; more are closed on accept. When absent,
@@ -131,6 +153,7 @@ struct LimitsConfig {
 struct Config {
   std::vector<ListenerConfig> listeners;
   LimitsConfig limits;
+  AuthConfig auth;
   AdminConfig admin;
   DiscoveryConfig discovery;
   UpstreamConfig upstream;

@@ -53,10 +53,38 @@ bool ReadAddress(Errors* errors, const Json& value, const std::string& path, Soc
   return true;
 }
 
+// A realm is quoted in Proxy-Authenticate, so it stays printable ASCII without quotes.
+bool IsFitRealm(const std::string& realm) {
+  return !realm.empty() && realm.size() <= 64 &&
+         std::all_of(realm.begin(), realm.end(),
+                     [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+}
+
+ListenerAuthConfig ReadListenerAuth(Errors* errors, const Json& json, const std::string& path) {
+  const Object object(errors, json, path, {"type", "users_file", "realm"});
+  ListenerAuthConfig auth;
+  if (const Json* type = object.Require("type", "required: \"basic\"")) {
+    bool basic = false;
+    ReadChoice(errors, *type, object.PathOf("type"), {{"basic", true}}, &basic);
+  }
+  if (const Json* file = object.Require("users_file", "required: a file of user:hash lines")) {
+    ReadString(errors, *file, object.PathOf("users_file"), &auth.users_file);
+  }
+  if (const Json* realm = object.Find("realm");
+      realm != nullptr && ReadString(errors, *realm, object.PathOf("realm"), &auth.realm) &&
+      !IsFitRealm(auth.realm)) {
+    errors->Add(object.PathOf("realm"),
+                Quoted(auth.realm) +
+                    " is not 1-64 printable ASCII characters without '\"' or "
+                    "'\\'");
+  }
+  return auth;
+}
+
 ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string& path) {
   const Object object(errors, json, path,
                       {"name", "type", "address", "domain", "service", "port", "max_header_bytes",
-                       "header_timeout_ms", "max_connections"});
+                       "header_timeout_ms", "max_connections", "auth"});
   ListenerConfig listener;
   if (const Json* name = object.Require("name");
       name != nullptr && ReadString(errors, *name, object.PathOf("name"), &listener.name) &&
@@ -79,6 +107,9 @@ ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string&
     object.Forbid("port", "only fixed listeners take a port");
     object.Positive("max_header_bytes", &listener.max_header_bytes);
     object.Positive("header_timeout_ms", &listener.header_timeout_ms);
+    if (const Json* auth = object.Find("auth")) {
+      listener.auth = ReadListenerAuth(errors, *auth, object.PathOf("auth"));
+    }
     return listener;
   }
 
@@ -97,6 +128,7 @@ ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string&
   // A fixed listener reads no request head, so head limits would silently do nothing.
   object.Forbid("max_header_bytes", "only connect listeners take max_header_bytes");
   object.Forbid("header_timeout_ms", "only connect listeners take header_timeout_ms");
+  object.Forbid("auth", "a fixed listener's client sends no credentials; use a connect listener");
   return listener;
 }
 
@@ -276,6 +308,18 @@ void ReadLimits(Errors* errors, const Json& json, LimitsConfig* out) {
   if (max_connections > 0) out->max_connections = max_connections;
 }
 
+void ReadAuth(Errors* errors, const Json& json, AuthConfig* out) {
+  const Object object(errors, json, "auth",
+                      {"max_failures", "failure_window_s", "cache_ttl_s", "max_checks_running",
+                       "max_checks_waiting", "check_timeout_ms"});
+  object.Positive("max_failures", &out->max_failures);
+  object.Positive("failure_window_s", &out->failure_window_s);
+  object.NonNegative("cache_ttl_s", &out->cache_ttl_s);
+  object.Positive("max_checks_running", &out->max_checks_running);
+  object.NonNegative("max_checks_waiting", &out->max_checks_waiting);
+  object.Positive("check_timeout_ms", &out->check_timeout_ms);
+}
+
 void ReadServices(Errors* errors, const Json& json, std::map<std::string, uint16_t>* out) {
   if (!ExpectObject(errors, json, "services")) return;
   for (auto it = json.begin(); it != json.end(); ++it) {
@@ -298,12 +342,13 @@ void ReadServices(Errors* errors, const Json& json, std::map<std::string, uint16
 }
 
 void ReadRoot(Errors* errors, const Json& json, Config* config) {
-  const Object root(
-      errors, json, "",
-      {"listeners", "limits", "admin", "discovery", "upstream", "dns", "policy", "services"});
+  const Object root(errors, json, "",
+                    {"listeners", "limits", "auth", "admin", "discovery", "upstream", "dns",
+                     "policy", "services"});
   if (!root.valid()) return;
   ReadListeners(errors, root.Find("listeners"), &config->listeners);
   if (const Json* limits = root.Find("limits")) ReadLimits(errors, *limits, &config->limits);
+  if (const Json* auth = root.Find("auth")) ReadAuth(errors, *auth, &config->auth);
   if (const Json* admin = root.Find("admin")) ReadAdmin(errors, *admin, &config->admin);
   if (const Json* discovery = root.Find("discovery")) {
     ReadDiscovery(errors, *discovery, &config->discovery);

@@ -163,8 +163,7 @@ PolicyRule ReadRule(Errors* errors, const Json& json, const std::string& path) {
   rule.identities =
       ReadMatcher<std::string>(errors, object, "identities", "identities", ReadIdentity);
   // A rule that can never match would silently do nothing, so refuse it until clients have
-  // users (proxy authentication) and identities (client certificates).
-  object.Forbid("users", "no listener authenticates proxy users yet, so this could never match");
+  // identities (client certificates). Users are checked against the listeners' auth later.
   object.Forbid("identities",
                 "no listener verifies client certificates yet, so this could never match");
   rule.listeners =
@@ -219,15 +218,29 @@ void ReadPolicy(Errors* errors, const Json& json, PolicyConfig* out) {
 void CheckPolicyListeners(Errors* errors, const PolicyConfig& policy,
                           const std::vector<ListenerConfig>& listeners) {
   for (size_t i = 0; i < policy.rules.size(); ++i) {
-    if (!policy.rules[i].listeners) continue;
-    const std::vector<std::string>& names = *policy.rules[i].listeners;
-    for (size_t j = 0; j < names.size(); ++j) {
-      const bool known = std::any_of(listeners.begin(), listeners.end(),
-                                     [&](const ListenerConfig& l) { return l.name == names[j]; });
-      if (!known) {
-        errors->Add(Index(Index("policy.rules", i) + ".listeners", j),
-                    Quoted(names[j]) + " is not the name of a listener");
+    const PolicyRule& rule = policy.rules[i];
+    const auto named = [&](const ListenerConfig& l) {
+      return !rule.listeners || std::find(rule.listeners->begin(), rule.listeners->end(), l.name) !=
+                                    rule.listeners->end();
+    };
+    if (rule.listeners) {
+      const std::vector<std::string>& names = *rule.listeners;
+      for (size_t j = 0; j < names.size(); ++j) {
+        const bool known = std::any_of(listeners.begin(), listeners.end(),
+                                       [&](const ListenerConfig& l) { return l.name == names[j]; });
+        if (!known) {
+          errors->Add(Index(Index("policy.rules", i) + ".listeners", j),
+                      Quoted(names[j]) + " is not the name of a listener");
+        }
       }
+    }
+    // Users exist only where a listener authenticates them; elsewhere the rule never matches.
+    const bool authenticated = std::any_of(listeners.begin(), listeners.end(), [&](const auto& l) {
+      return named(l) && l.auth.has_value();
+    });
+    if (rule.users && !authenticated) {
+      errors->Add(Index("policy.rules", i) + ".users",
+                  "no listener this rule applies to has auth, so this could never match");
     }
   }
 }

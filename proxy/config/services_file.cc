@@ -1,10 +1,9 @@
 #include "config/services_file.h"
 
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <fstream>
 #include <vector>
+
+#include "base/text_file.h"
 
 namespace deputy {
 
@@ -68,21 +67,9 @@ ServicesTable ServicesTable::Parse(std::string_view text) {
 }
 
 Result<ServicesTable> ServicesTable::Load(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return Status(ErrorCode::kInvalidConfig, "cannot read " + path + ": " + std::strerror(errno));
-  }
-  std::string text;
-  char buffer[8192];
-  while (file.read(buffer, sizeof(buffer)) || file.gcount() > 0) {
-    text.append(buffer, static_cast<size_t>(file.gcount()));
-    if (text.size() > kMaxFileBytes) {
-      return Status(ErrorCode::kInvalidConfig,
-                    path + " is larger than " + std::to_string(kMaxFileBytes) + " bytes");
-    }
-  }
-  if (file.bad()) return Status(ErrorCode::kInvalidConfig, "cannot read " + path);
-  return Parse(text);
+  Result<std::string> text = ReadTextFile(path, kMaxFileBytes);
+  if (!text.ok()) return text.status();
+  return Parse(*text);
 }
 
 std::optional<uint16_t> ServicesTable::PortOf(std::string_view name) const {

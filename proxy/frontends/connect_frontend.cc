@@ -2,16 +2,19 @@
 
 #include <charconv>
 
+#include "base/ascii.h"
 #include "base/run_once.h"
 #include "config/services_db.h"
+#include "http/basic_credentials.h"
 #include "http/status_line.h"
 #include "net/names.h"
 
 namespace deputy {
 
 ConnectFrontend::ConnectFrontend(EventLoop& loop, const ListenerConfig& listener,
-                                 const Config& config)
+                                 const Config& config, ProxyAuthenticator* authenticator)
     : config_(config),
+      authenticator_(authenticator),
       parser_(listener.max_header_bytes),
       header_timer_(loop, [this, timeout = listener.header_timeout_ms] {
         Complete(Status(ErrorCode::kRequestTimeout,
@@ -20,8 +23,10 @@ ConnectFrontend::ConnectFrontend(EventLoop& loop, const ListenerConfig& listener
   header_timer_.Start(listener.header_timeout_ms);
 }
 
-void ConnectFrontend::Start(ByteStream& client, Buffer& early_data, ReadyCallback ready) {
+void ConnectFrontend::Start(ByteStream& client, const std::optional<IpAddress>& client_ip,
+                            Buffer& early_data, ReadyCallback ready) {
   client_ = &client;
+  client_ip_ = client_ip;
   early_data_ = &early_data;
   ready_ = std::move(ready);
   client.SetCallbacks(this);
@@ -30,6 +35,7 @@ void ConnectFrontend::Start(ByteStream& client, Buffer& early_data, ReadyCallbac
 
 void ConnectFrontend::Stop() {
   ready_ = nullptr;
+  check_.reset();
   header_timer_.Stop();
   if (client_ != nullptr && !client_->closed()) client_->SetCallbacks(nullptr);
   client_ = nullptr;
@@ -53,7 +59,46 @@ void ConnectFrontend::OnData(Buffer& data) {
                     "method " + QuoteUntrusted(head.method) + " is not allowed; use CONNECT"));
     return;
   }
-  Complete(ParseAuthority(head.target, config_));
+  Result<Destination> destination = ParseAuthority(head.target, config_);
+  if (!destination.ok()) {
+    Complete(destination.status());
+    return;
+  }
+  Authenticate(std::move(destination).value());
+}
+
+void ConnectFrontend::Authenticate(Destination destination) {
+  if (authenticator_ == nullptr) {
+    Complete(ClientRequest{std::move(destination), {}});
+    return;
+  }
+  const std::string* value = nullptr;
+  for (const auto& [name, field] : parser_.head().headers) {
+    if (!EqualsIgnoringAsciiCase(name, "proxy-authorization")) continue;
+    if (value != nullptr) {
+      Complete(Status(ErrorCode::kBadRequest, "more than one Proxy-Authorization header"));
+      return;
+    }
+    value = &field;
+  }
+  if (value == nullptr) {
+    Complete(Status(ErrorCode::kAuthRequired, "proxy authentication required"));
+    return;
+  }
+  Result<BasicCredentials> credentials = ParseBasicCredentials(TrimWhitespace(*value));
+  if (!credentials.ok()) {
+    Complete(credentials.status());
+    return;
+  }
+  check_ = authenticator_->Authenticate(
+      client_ip_, *credentials,
+      [this, destination = std::move(destination), user = credentials->user](Status status) {
+        if (!status.ok()) {
+          Complete(std::move(status));
+          return;
+        }
+        Complete(ClientRequest{destination, user});
+      });
 }
 
 void ConnectFrontend::OnEndOfStream() {
@@ -63,7 +108,7 @@ void ConnectFrontend::OnEndOfStream() {
 
 void ConnectFrontend::OnError(const Status& status) { Complete(status); }
 
-void ConnectFrontend::Complete(Result<Destination> result) {
+void ConnectFrontend::Complete(Result<ClientRequest> result) {
   header_timer_.Stop();
   RunOnce(ready_, std::move(result));
 }
@@ -116,7 +161,9 @@ void ConnectFrontend::Established(ByteStream& client) {
 
 bool ConnectFrontend::Refuse(ByteStream& client, const Status& status) {
   Buffer reply;
-  reply.Append(ErrorResponse(status, http_minor_));
+  const bool challenge = authenticator_ != nullptr && Describe(status.code()).http_status == 407;
+  reply.Append(
+      ErrorResponse(status, http_minor_, challenge ? authenticator_->Challenge() : std::string()));
   client.Write(reply);
   return true;
 }

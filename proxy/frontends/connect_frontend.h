@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "auth/proxy_authenticator.h"
 #include "config/config.h"
 #include "frontends/frontend.h"
 #include "http/request_head_parser.h"
@@ -11,12 +12,16 @@ namespace deputy {
 
 // ConnectFrontend reads an HTTP/1.x CONNECT request whose authority is `domain:service` or
 // `domain:port`, answers 200 only once the upstream is verified, and otherwise an error status
-// with a Proxy-Status header (RFC 9209) and a one-line body.
+// with a Proxy-Status header (RFC 9209) and a one-line body. With an authenticator, the
+// request must carry `Proxy-Authorization: Basic` credentials that it accepts; a 407 refusal
+// carries the Proxy-Authenticate challenge.
 class ConnectFrontend : public Frontend, private StreamCallbacks {
  public:
-  ConnectFrontend(EventLoop& loop, const ListenerConfig& listener, const Config& config);
+  ConnectFrontend(EventLoop& loop, const ListenerConfig& listener, const Config& config,
+                  ProxyAuthenticator* authenticator);
 
-  void Start(ByteStream& client, Buffer& early_data, ReadyCallback ready) override;
+  void Start(ByteStream& client, const std::optional<IpAddress>& client_ip, Buffer& early_data,
+             ReadyCallback ready) override;
   void Established(ByteStream& client) override;
   bool Refuse(ByteStream& client, const Status& status) override;
   void Stop() override;
@@ -29,9 +34,14 @@ class ConnectFrontend : public Frontend, private StreamCallbacks {
   void OnEndOfStream() override;
   void OnWriteDrained() override {}
   void OnError(const Status& status) override;
-  void Complete(Result<Destination> result);
+  // Authenticate checks the head's credentials, then completes with `destination`.
+  void Authenticate(Destination destination);
+  void Complete(Result<ClientRequest> result);
 
   const Config& config_;
+  ProxyAuthenticator* authenticator_;
+  std::optional<IpAddress> client_ip_;
+  std::unique_ptr<PasswordCheck> check_;
   RequestHeadParser parser_;
   Timer header_timer_;
   ByteStream* client_ = nullptr;

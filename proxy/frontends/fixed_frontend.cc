@@ -5,10 +5,12 @@
 namespace deputy {
 
 FixedFrontend::FixedFrontend(EventLoop& loop, Destination destination)
-    : destination_(std::move(destination)),
-      deliver_(loop, [this] { RunOnce(ready_, destination_); }) {}
+    : destination_(std::move(destination)), deliver_(loop, [this] {
+        RunOnce(ready_, ClientRequest{destination_, {}});
+      }) {}
 
-void FixedFrontend::Start(ByteStream&, Buffer&, ReadyCallback ready) {
+void FixedFrontend::Start(ByteStream&, const std::optional<IpAddress>&, Buffer&,
+                          ReadyCallback ready) {
   ready_ = std::move(ready);
   deliver_.Start(0);
 }

@@ -11,7 +11,8 @@ class FixedFrontend : public Frontend {
  public:
   FixedFrontend(EventLoop& loop, Destination destination);
 
-  void Start(ByteStream& client, Buffer& early_data, ReadyCallback ready) override;
+  void Start(ByteStream& client, const std::optional<IpAddress>& client_ip, Buffer& early_data,
+             ReadyCallback ready) override;
   void Established(ByteStream&) override {}
   bool Refuse(ByteStream&, const Status&) override { return false; }
   void Stop() override { ready_ = nullptr; }

@@ -7,6 +7,7 @@
 #include "base/buffer.h"
 #include "base/status.h"
 #include "net/byte_stream.h"
+#include "net/ip_network.h"
 
 namespace deputy {
 
@@ -19,16 +20,23 @@ struct Destination {
   std::optional<uint16_t> port;
 };
 
+// ClientRequest is what a frontend learned from its client: where to go, and as whom.
+struct ClientRequest {
+  Destination destination;
+  std::string user;  // the authenticated proxy user; empty when the listener has no auth
+};
+
 // Frontend is the client-facing protocol of a listener: it learns the Destination from the
 // client and tells the client how the tunnel attempt ended.
 class Frontend {
  public:
-  using ReadyCallback = std::function<void(Result<Destination>)>;
+  using ReadyCallback = std::function<void(Result<ClientRequest>)>;
 
   virtual ~Frontend() = default;
   // Start reads the client's request; bytes that follow it are left in `early_data`. `ready`
-  // runs once, from the loop.
-  virtual void Start(ByteStream& client, Buffer& early_data, ReadyCallback ready) = 0;
+  // runs once, from the loop. `client_ip` is whom the request comes from, for authentication.
+  virtual void Start(ByteStream& client, const std::optional<IpAddress>& client_ip,
+                     Buffer& early_data, ReadyCallback ready) = 0;
   // Established tells the client that the verified tunnel is up.
   virtual void Established(ByteStream& client) = 0;
   // Refuse tells the client why it gets no tunnel; returns whether it wrote a response (which

@@ -28,10 +28,14 @@ std::string_view ReasonPhrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 407:
+      return "Proxy Authentication Required";
     case 408:
       return "Request Timeout";
     case 410:
       return "Gone";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -57,13 +61,14 @@ std::string ProxyStatusValue(const Status& status) {
          details + "\"";
 }
 
-std::string ErrorResponse(const Status& status, int http_minor) {
+std::string ErrorResponse(const Status& status, int http_minor, std::string_view extra_headers) {
   int code = Describe(status.code()).http_status;
   std::string body = Printable(status.message()) + "\n";
   std::string out = http_minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ";
   out += std::to_string(code) + " " + std::string(ReasonPhrase(code)) + "\r\n";
   out += "Proxy-Status: " + ProxyStatusValue(status) + "\r\n";
   if (code == 405) out += "Allow: CONNECT\r\n";
+  out += extra_headers;
   out += "Content-Type: text/plain; charset=utf-8\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   out += "Connection: close\r\n\r\n";

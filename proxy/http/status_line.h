@@ -16,7 +16,9 @@ std::string_view ReasonPhrase(int status);
 std::string ProxyStatusValue(const Status& status);
 
 // ErrorResponse is a complete HTTP/1.x error response for a refused client: status line,
-// Proxy-Status, a one-line text body, and Connection: close.
-std::string ErrorResponse(const Status& status, int http_minor);
+// Proxy-Status, `extra_headers` (whole lines, each ending in CRLF), a one-line text body, and
+// Connection: close.
+std::string ErrorResponse(const Status& status, int http_minor,
+                          std::string_view extra_headers = {});
 
 }  // namespace deputy

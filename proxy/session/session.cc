@@ -57,17 +57,17 @@ void Session::Start() {
   }
   services_.metrics.Connections(listener_.name).Increment();
   services_.metrics.ActiveConnections(listener_.name).Increment();
-  frontend_->Start(*client_, early_data_, [this](Result<Destination> destination) {
-    OnDestination(std::move(destination));
-  });
+  frontend_->Start(*client_, client_ip_, early_data_,
+                   [this](Result<ClientRequest> request) { OnRequest(std::move(request)); });
 }
 
-void Session::OnDestination(Result<Destination> destination) {
-  if (!destination.ok()) {
-    Refuse(destination.status());
+void Session::OnRequest(Result<ClientRequest> request) {
+  if (!request.ok()) {
+    Refuse(request.status());
     return;
   }
-  destination_ = std::move(destination).value();
+  destination_ = std::move(request->destination);
+  user_ = std::move(request->user);
   if (Status denied = Authorize(); !denied.ok()) {
     Refuse(denied);
     return;
@@ -106,8 +106,9 @@ Status Session::Authorize() {
     return Status(ErrorCode::kPolicyDenied,
                   "port " + std::to_string(port) + " is not in policy.connect_ports");
   }
-  const AccessDecision decision = services_.policy.Decide(
-      {client_ip_, listener_.name, destination_.domain, destination_.service, port, {}, nullptr});
+  const AccessDecision decision =
+      services_.policy.Decide({client_ip_, listener_.name, destination_.domain,
+                               destination_.service, port, user_, nullptr});
   RecordDecision(decision.rule, decision.action);
   if (decision.action == PolicyAction::kAllow) return Status::Ok();
   return Status(ErrorCode::kPolicyDenied,
@@ -334,6 +335,7 @@ void Session::WriteAccessLog(const Status& status) {
   line["time"] = UtcTimestamp();
   line["listener"] = listener_.name;
   line["client"] = client_address_;
+  if (!user_.empty()) line["user"] = user_;
   line["domain"] = destination_.domain;
   line["service"] = destination_.service;
   if (!policy_rule_.empty()) line["rule"] = policy_rule_;

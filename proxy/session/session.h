@@ -54,7 +54,7 @@ class Session : public Deferrable, private StreamCallbacks {
   void Abort();
 
  private:
-  void OnDestination(Result<Destination> destination);
+  void OnRequest(Result<ClientRequest> request);
   // Authorize applies policy.connect_ports and the access rules to the named destination.
   Status Authorize();
   // DropTargetsOffConnectPorts removes the targets on ports outside policy.connect_ports; an
@@ -94,6 +94,7 @@ class Session : public Deferrable, private StreamCallbacks {
   std::string_view policy_rule_;  // the rule that allowed or denied; empty before the decision
   Buffer early_data_;
   Destination destination_;
+  std::string user_;  // the authenticated proxy user, if the listener has auth
   std::unique_ptr<DelegationLookup> lookup_;
   std::vector<Target> targets_;
   size_t next_target_ = 0;

@@ -250,41 +250,9 @@ void DeputyProcess::JoinReaders() {
 
 RunResult DeputyProcess::RunCommand(const std::vector<std::string>& args, Millis timeout,
                                     std::string binary) {
-  RunResult result;
   std::vector<std::string> argv = {BinaryOrDefault(std::move(binary))};
   argv.insert(argv.end(), args.begin(), args.end());
-  std::string error;
-  std::optional<Child> child = Spawn(argv, &error);
-  if (!child) {
-    result.stderr_text = error;
-    return result;
-  }
-  Deadline deadline(timeout);
-  pollfd fds[2] = {{child->stdout_pipe.fd(), POLLIN, 0}, {child->stderr_pipe.fd(), POLLIN, 0}};
-  std::string* sinks[2] = {&result.stdout_text, &result.stderr_text};
-  int open_pipes = 2;
-  while (open_pipes > 0 && !deadline.expired()) {
-    if (poll(fds, 2, deadline.PollTimeoutMs()) < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[8192];
-      ssize_t n = read(fds[i].fd, buf, sizeof(buf));
-      if (n > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(n));
-      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-        fds[i].fd = -1;  // poll ignores negative fds
-        --open_pipes;
-      }
-    }
-  }
-  std::optional<int> status = test::WaitForExit(child->pid, deadline.Remaining());
-  if (!status) {
-    result.timed_out = true;
-    kill(child->pid, SIGKILL);
-    status = test::WaitForExit(child->pid, kDefaultTimeout);
-  }
-  result.exit_code = status.value_or(-1);
-  return result;
+  return RunToCompletion(argv, timeout);
 }
 
 }  // namespace deputy::test

@@ -15,17 +15,11 @@
 #include <vector>
 
 #include "support/socket.h"
+#include "support/subprocess.h"
 #include "support/temp_dir.h"
 #include "support/wait.h"
 
 namespace deputy::test {
-
-struct RunResult {
-  int exit_code = -1;  // exit code, or 128 + signal number
-  std::string stdout_text;
-  std::string stderr_text;
-  bool timed_out = false;  // killed because it ran past the timeout
-};
 
 // What a DeputyProcess runs besides its config.
 struct DeputyOptions {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/basic_credentials_fuzzer.cc"
 #include "fuzz/cache_control_fuzzer.cc"
 #include "fuzz/config_fuzzer.cc"
 #include "fuzz/connect_authority_fuzzer.cc"

@@ -690,7 +690,7 @@ TEST(ConfigLoaderTest, PolicyRuleErrorsNameTheRuleAndTheMatcher) {
               StartsWith("policy.rules[0].identities[0]: "));
   // Matchers no client can satisfy yet are refused rather than left never to match.
   EXPECT_EQ(RejectionOf(rule({{"users", {"alice"}}})),
-            "policy.rules[0].users: no listener authenticates proxy users yet, so this could "
+            "policy.rules[0].users: no listener this rule applies to has auth, so this could "
             "never match");
   EXPECT_EQ(RejectionOf(rule({{"identities", {"spiffe://cluster.local/*"}}})),
             "policy.rules[0].identities: no listener verifies client certificates yet, so this "
@@ -827,6 +827,49 @@ TEST(ConfigLoaderTest, CheckFilesReadableRejectsEmptyFilesAndDirectories) {
   config.discovery.ca_file = ::testing::TempDir();
   EXPECT_THAT(CheckFilesReadable(config).message(),
               AllOf(StartsWith("discovery.ca_file: "), HasSubstr("cannot be read")));
+}
+
+TEST(ConfigLoaderTest, ListenerAuthIsReadAndChecked) {
+  Json doc = With("/listeners/0/auth", {{"type", "basic"}, {"users_file", "/etc/deputy/users"}});
+  doc["auth"] = {{"max_failures", 3}, {"cache_ttl_s", 0}, {"max_checks_waiting", 0}};
+  const Config config = MustParse(doc);
+  ASSERT_TRUE(config.listeners[0].auth.has_value());
+  EXPECT_EQ(config.listeners[0].auth->users_file, "/etc/deputy/users");
+  EXPECT_EQ(config.listeners[0].auth->realm, "deputy");
+  EXPECT_FALSE(config.listeners[1].auth.has_value());
+  EXPECT_EQ(config.auth.max_failures, 3u);
+  EXPECT_EQ(config.auth.failure_window_s, 60u);
+  EXPECT_EQ(config.auth.cache_ttl_s, 0u);
+  EXPECT_EQ(config.auth.max_checks_running, 2u);
+  EXPECT_EQ(config.auth.max_checks_waiting, 0u);
+
+  EXPECT_EQ(RejectionOf(With("/listeners/0/auth", {{"users_file", "u"}})),
+            "listeners[0].auth.type: required: \"basic\"");
+  EXPECT_THAT(RejectionOf(With("/listeners/0/auth", {{"type", "digest"}, {"users_file", "u"}})),
+              StartsWith("listeners[0].auth.type: "));
+  EXPECT_EQ(RejectionOf(With("/listeners/0/auth", {{"type", "basic"}})),
+            "listeners[0].auth.users_file: required: a file of user:hash lines");
+  EXPECT_EQ(RejectionOf(With("/listeners/0/auth", {{"type", "basic"}, {"users_file", ""}})),
+            "listeners[0].auth.users_file: expected a non-empty string, got \"\"");
+  EXPECT_EQ(RejectionOf(With("/listeners/0/auth",
+                             {{"type", "basic"}, {"users_file", "u"}, {"realm", "a\"b"}})),
+            "listeners[0].auth.realm: \"a\\\"b\" is not 1-64 printable ASCII characters "
+            "without '\"' or '\\'");
+  EXPECT_EQ(RejectionOf(With("/listeners/1/auth", {{"type", "basic"}, {"users_file", "u"}})),
+            "listeners[1].auth: a fixed listener's client sends no credentials; use a connect "
+            "listener");
+  EXPECT_EQ(RejectionOf(With("/auth", {{"max_checks_running", 0}})),
+            "auth.max_checks_running: expected a positive integer, got 0");
+}
+
+TEST(ConfigLoaderTest, AUsersRuleNeedsAListenerWithAuthItAppliesTo) {
+  Json doc = With("/listeners/0/auth", {{"type", "basic"}, {"users_file", "u"}});
+  doc["policy"] = {{"rules", {{{"name", "staff"}, {"action", "allow"}, {"users", {"alice"}}}}}};
+  EXPECT_EQ(MustParse(doc).policy.rules[0].users, std::vector<std::string>{"alice"});
+  doc["policy"]["rules"][0]["listeners"] = {"xmpp"};
+  EXPECT_EQ(RejectionOf(doc),
+            "policy.rules[0].users: no listener this rule applies to has auth, so this could "
+            "never match");
 }
 
 }  // namespace

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "admin/metrics.h"
+#include "auth/auth_observer.h"
+
+namespace deputy {
+
+// AuthMetrics records what proxy authentication reports in deputy's Prometheus metrics.
+class AuthMetrics : public AuthObserver {
+ public:
+  explicit AuthMetrics(Metrics& metrics) : metrics_(metrics) {}
+
+  // Register shows every result of `listener` from the start, at zero.
+  void Register(std::string_view listener);
+
+  void OnAuthentication(std::string_view listener, AuthResult result) override;
+  void OnChecks(size_t running, size_t waiting) override;
+  void OnUsersFileLoad(std::string_view listener, bool ok, size_t users) override;
+
+ private:
+  Metrics& metrics_;
+};
+
+}  // namespace deputy

@@ -1,0 +1,55 @@
+#include "auth/failure_limiter.h"
+
+#include <algorithm>
+
+namespace deputy {
+
+namespace {
+
+std::string KeyOf(const IpAddress& client) {
+  const IpAddress address = Unmapped(client);
+  return std::string(reinterpret_cast<const char*>(address.bytes.data()), address.v6 ? 16 : 4);
+}
+
+}  // namespace
+
+FailureLimiter::FailureLimiter(uint32_t max_failures, std::chrono::seconds window,
+                               size_t max_addresses)
+    : max_failures_(std::max<uint32_t>(max_failures, 1)),
+      window_(window),
+      max_addresses_(std::max<size_t>(max_addresses, 1)) {}
+
+std::chrono::seconds FailureLimiter::RetryAfter(const IpAddress& client,
+                                                Clock::time_point now) const {
+  const auto it = windows_.find(KeyOf(client));
+  if (it == windows_.end() || it->second.failures < max_failures_) return {};
+  const Clock::time_point end = it->second.start + window_;
+  if (now >= end) return {};
+  // Rounded up, so a client that waits that long is let in.
+  return std::chrono::ceil<std::chrono::seconds>(end - now);
+}
+
+void FailureLimiter::RecordFailure(const IpAddress& client, Clock::time_point now) {
+  const std::string key = KeyOf(client);
+  auto it = windows_.find(key);
+  if (it != windows_.end() && now >= it->second.start + window_) {
+    it->second = Window{now, 0};
+  }
+  if (it == windows_.end()) {
+    if (windows_.size() >= max_addresses_) MakeRoom(now);
+    it = windows_.emplace(key, Window{now, 0}).first;
+  }
+  ++it->second.failures;
+}
+
+void FailureLimiter::MakeRoom(Clock::time_point now) {
+  std::erase_if(windows_, [&](const auto& entry) { return now >= entry.second.start + window_; });
+  if (windows_.size() < max_addresses_) return;
+  const auto oldest = std::min_element(windows_.begin(), windows_.end(), [](const auto& a,
+                                                                             const auto& b) {
+    return a.second.start < b.second.start;
+  });
+  windows_.erase(oldest);
+}
+
+}  // namespace deputy

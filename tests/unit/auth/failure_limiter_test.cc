@@ -1,0 +1,53 @@
+// An address that keeps failing is refused until its window ends; other addresses are not,
+// and the table stays bounded however many addresses fail.
+#include "auth/failure_limiter.h"
+
+#include <gtest/gtest.h>
+
+namespace deputy {
+namespace {
+
+using std::chrono::seconds;
+
+const FailureLimiter::Clock::time_point kStart{};
+
+TEST(FailureLimiter, RefusesAfterMaxFailuresUntilTheWindowEnds) {
+  FailureLimiter limiter(3, seconds(60), 100);
+  const IpAddress client = IpAddress::V4(0x7f000001);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(limiter.RetryAfter(client, kStart + seconds(i)), seconds(0)) << i;
+    limiter.RecordFailure(client, kStart + seconds(i));
+  }
+  EXPECT_EQ(limiter.RetryAfter(client, kStart + seconds(3)), seconds(57));
+  EXPECT_EQ(limiter.RetryAfter(IpAddress::V4(0x7f000002), kStart + seconds(3)), seconds(0));
+  EXPECT_EQ(limiter.RetryAfter(client, kStart + seconds(60)), seconds(0));
+  // A failure after the window starts a new one.
+  limiter.RecordFailure(client, kStart + seconds(61));
+  EXPECT_EQ(limiter.RetryAfter(client, kStart + seconds(61)), seconds(0));
+}
+
+TEST(FailureLimiter, AnIpv4MappedAddressCountsAsItsIpv4Address) {
+  FailureLimiter limiter(1, seconds(10), 100);
+  IpAddress mapped;
+  mapped.v6 = true;
+  mapped.bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+  limiter.RecordFailure(mapped, kStart);
+  EXPECT_EQ(limiter.RetryAfter(IpAddress::V4(0x7f000001), kStart), seconds(10));
+}
+
+TEST(FailureLimiter, StaysBoundedDroppingExpiredThenOldestWindows) {
+  FailureLimiter limiter(1, seconds(10), 3);
+  for (uint32_t i = 0; i < 3; ++i) limiter.RecordFailure(IpAddress::V4(i + 1), kStart + seconds(i));
+  EXPECT_EQ(limiter.size(), 3u);
+  // Nothing expired yet: the oldest (address 1) goes.
+  limiter.RecordFailure(IpAddress::V4(100), kStart + seconds(5));
+  EXPECT_EQ(limiter.size(), 3u);
+  EXPECT_EQ(limiter.RetryAfter(IpAddress::V4(1), kStart + seconds(5)), seconds(0));
+  EXPECT_GT(limiter.RetryAfter(IpAddress::V4(2), kStart + seconds(5)), seconds(0));
+  // Later, every window but the newest has expired and goes at once.
+  limiter.RecordFailure(IpAddress::V4(200), kStart + seconds(13));
+  EXPECT_EQ(limiter.size(), 2u);
+}
+
+}  // namespace
+}  // namespace deputy
