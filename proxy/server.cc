@@ -12,6 +12,7 @@
 #include "config/services_db.h"
 #include "frontends/connect_frontend.h"
 #include "frontends/fixed_frontend.h"
+#include "frontends/socks5_frontend.h"
 #include "log/warning_limiter.h"
 
 namespace deputy {
@@ -226,11 +227,13 @@ void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream>
   }
   ++open;
   std::unique_ptr<Frontend> frontend;
+  const auto found = authenticators_.find(&listener);
+  ProxyAuthenticator* authenticator =
+      found == authenticators_.end() ? nullptr : found->second.get();
   if (listener.type == ListenerType::kConnect) {
-    const auto authenticator = authenticators_.find(&listener);
-    frontend = std::make_unique<ConnectFrontend>(
-        loop_, listener, config_,
-        authenticator == authenticators_.end() ? nullptr : authenticator->second.get());
+    frontend = std::make_unique<ConnectFrontend>(loop_, listener, config_, authenticator);
+  } else if (listener.type == ListenerType::kSocks5) {
+    frontend = std::make_unique<Socks5Frontend>(loop_, listener, config_, authenticator);
   } else {
     Destination destination{listener.domain, listener.service, listener.port};
     if (!destination.port) destination.port = PortForService(listener.service, config_);

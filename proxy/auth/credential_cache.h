@@ -29,8 +29,7 @@ class CredentialCache {
   size_t size() const { return entries_.size(); }
 
  private:
-  std::string Digest(std::string_view user, std::string_view password,
-                     std::string_view hash) const;
+  std::string Digest(std::string_view user, std::string_view password, std::string_view hash) const;
 
   std::chrono::seconds ttl_;
   size_t max_entries_;

@@ -45,10 +45,9 @@ void FailureLimiter::RecordFailure(const IpAddress& client, Clock::time_point no
 void FailureLimiter::MakeRoom(Clock::time_point now) {
   std::erase_if(windows_, [&](const auto& entry) { return now >= entry.second.start + window_; });
   if (windows_.size() < max_addresses_) return;
-  const auto oldest = std::min_element(windows_.begin(), windows_.end(), [](const auto& a,
-                                                                             const auto& b) {
-    return a.second.start < b.second.start;
-  });
+  const auto oldest = std::min_element(
+      windows_.begin(), windows_.end(),
+      [](const auto& a, const auto& b) { return a.second.start < b.second.start; });
   windows_.erase(oldest);
 }
 

@@ -20,7 +20,7 @@ struct SocketAddress {
   std::string ToString() const;  // "127.0.0.1:3128", "[::1]:3128"
 };
 
-enum class ListenerType { kConnect, kFixed };
+enum class ListenerType { kConnect, kFixed, kSocks5 };
 
 // Proxy authentication on a listener (auth/proxy_authenticator.h).
 struct ListenerAuthConfig {
@@ -38,6 +38,7 @@ struct ListenerConfig {
   std::optional<uint16_t> port;  // port for fallback "direct"; else the service's port
   // connect listeners only
   uint32_t max_header_bytes = 8192;
+  // connect and socks5 listeners: the request head, or the whole SOCKS negotiation
   uint32_t header_timeout_ms = 10000;
   std::optional<ListenerAuthConfig> auth;  // clients must authenticate when set
   // Client connections open at once; more are closed on accept (each costs two descriptors).

@@ -92,14 +92,27 @@ ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string&
     errors->Add(object.PathOf("name"),
                 Shown(*name) + " is not a valid listener name (letters, digits, '_', '.', '-')");
   }
-  object.Choice<ListenerType>(
-      "type", {{"connect", ListenerType::kConnect}, {"fixed", ListenerType::kFixed}},
-      &listener.type);
+  object.Choice<ListenerType>("type",
+                              {{"connect", ListenerType::kConnect},
+                               {"fixed", ListenerType::kFixed},
+                               {"socks5", ListenerType::kSocks5}},
+                              &listener.type);
   if (const Json* address = object.Require("address")) {
     ReadAddress(errors, *address, object.PathOf("address"), &listener.address);
   }
   object.Positive("max_connections", &listener.max_connections);
 
+  if (listener.type == ListenerType::kSocks5) {
+    object.Forbid("domain", "only fixed listeners take a domain");
+    object.Forbid("service", "only fixed listeners take a service");
+    object.Forbid("port", "only fixed listeners take a port");
+    object.Forbid("max_header_bytes", "SOCKS messages have fixed sizes");
+    object.Positive("header_timeout_ms", &listener.header_timeout_ms);
+    if (const Json* auth = object.Find("auth")) {
+      listener.auth = ReadListenerAuth(errors, *auth, object.PathOf("auth"));
+    }
+    return listener;
+  }
   if (listener.type == ListenerType::kConnect) {
     // A CONNECT client names domain and service itself; a fixed target here would be ignored.
     object.Forbid("domain", "only fixed listeners take a domain");
@@ -128,7 +141,8 @@ ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string&
   // A fixed listener reads no request head, so head limits would silently do nothing.
   object.Forbid("max_header_bytes", "only connect listeners take max_header_bytes");
   object.Forbid("header_timeout_ms", "only connect listeners take header_timeout_ms");
-  object.Forbid("auth", "a fixed listener's client sends no credentials; use a connect listener");
+  object.Forbid("auth",
+                "a fixed listener's client sends no credentials; use a connect or socks5 listener");
   return listener;
 }
 

@@ -26,9 +26,9 @@ Result<BasicCredentials> ParseBasicCredentials(std::string_view value) {
   const size_t space = value.find(' ');
   const std::string_view scheme = value.substr(0, space);
   if (!EqualsIgnoringAsciiCase(scheme, "basic")) {
-    return Status(ErrorCode::kAuthRequired, "proxy authentication scheme " +
-                                                QuoteUntrusted(scheme) +
-                                                " is not supported; use Basic");
+    return Status(
+        ErrorCode::kAuthRequired,
+        "proxy authentication scheme " + QuoteUntrusted(scheme) + " is not supported; use Basic");
   }
   std::string_view token = space == std::string_view::npos ? "" : value.substr(space);
   token.remove_prefix(std::min(token.find_first_not_of(' '), token.size()));
@@ -53,8 +53,8 @@ Result<BasicCredentials> ParseBasicCredentials(std::string_view value) {
   } else if (HasControl(pair)) {
     result = Status(ErrorCode::kBadRequest, "Basic credentials hold control characters");
   } else {
-    result = BasicCredentials{std::string(pair.substr(0, colon)),
-                              std::string(pair.substr(colon + 1))};
+    result =
+        BasicCredentials{std::string(pair.substr(0, colon)), std::string(pair.substr(colon + 1))};
   }
   // The password must not linger in freed memory.
   OPENSSL_cleanse(decoded.data(), decoded.size());

@@ -99,8 +99,8 @@ void Session::RecordDecision(std::string_view rule, PolicyAction action) {
 Status Session::Authorize() {
   const uint16_t port = destination_.port.value_or(
       PortForService(destination_.service, services_.config).value_or(0));
-  // Squid's SSL_ports: a CONNECT client picks the port, so the operator may bound the choice.
-  if (listener_.type == ListenerType::kConnect && port != 0 &&
+  // Squid's SSL_ports: a CONNECT or SOCKS client picks the port, so the operator may bound it.
+  if (listener_.type != ListenerType::kFixed && port != 0 &&
       !services_.policy.ConnectPortAllowed(port)) {
     RecordDecision(kConnectPortsRule, PolicyAction::kDeny);
     return Status(ErrorCode::kPolicyDenied,
@@ -118,7 +118,7 @@ Status Session::Authorize() {
 }
 
 Status Session::DropTargetsOffConnectPorts() {
-  if (listener_.type != ListenerType::kConnect || !services_.config.policy.connect_ports) {
+  if (listener_.type == ListenerType::kFixed || !services_.config.policy.connect_ports) {
     return Status::Ok();
   }
   // The document picks the ports deputy connects to; connect_ports bounds those too, or a

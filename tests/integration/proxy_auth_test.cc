@@ -53,9 +53,9 @@ class ProxyAuthTest : public ::testing::Test {
   }
 
   double Authentications(const std::string& result) {
-    return ScrapeMetric(world_.deputy->Port("admin"),
-                        "deputy_proxy_authentications_total{listener=\"connect\",result=\"" +
-                            result + "\"}")
+    return ScrapeMetric(
+               world_.deputy->Port("admin"),
+               "deputy_proxy_authentications_total{listener=\"connect\",result=\"" + result + "\"}")
         .value_or(-1);
   }
 
@@ -165,8 +165,8 @@ TEST_F(ProxyAuthTest, HashingWorkIsBoundedAndTimed) {
       {"max_checks_running", 1}, {"max_checks_waiting", 0}, {"check_timeout_ms", 60000}};
   world_.StartDeputy();
   Socket first = ConnectTcp(world_.deputy->Port("connect"));
-  ASSERT_TRUE(SendAll(first.fd(), ConnectWithCredentials("example.org:xmpp-client",
-                                                         "slow:slow-pw")));
+  ASSERT_TRUE(
+      SendAll(first.fd(), ConnectWithCredentials("example.org:xmpp-client", "slow:slow-pw")));
   ASSERT_TRUE(WaitForMetricAtLeast(world_.deputy->Port("admin"),
                                    "deputy_proxy_auth_checks{state=\"running\"}", 1));
   std::optional<HttpResponseHead> second =
@@ -216,8 +216,8 @@ TEST_F(ProxyAuthTest, SighupRereadsTheUsersFileAndABadOneKeepsTheOldUsers) {
 }
 
 TEST_F(ProxyAuthTest, PolicyRulesMatchTheAuthenticatedUser) {
-  world_.config["policy"]["rules"] = {{{"name", "alice-only"}, {"action", "allow"},
-                                       {"users", {"alice"}}}};
+  world_.config["policy"]["rules"] = {
+      {{"name", "alice-only"}, {"action", "allow"}, {"users", {"alice"}}}};
   world_.StartDeputy();
   EXPECT_EQ(Fetch({"--proxy-user", "alice:alice-pw"}).connect_status, 200);
   EXPECT_EQ(Fetch({"--proxy-user", "bob:bob-pw"}).connect_status, 403);

@@ -12,13 +12,14 @@ CurlRun CurlThroughProxy(uint16_t proxy_port, const std::string& url,
   std::vector<std::string> argv = {"/usr/bin/curl",
                                    "--silent",
                                    "--show-error",
-                                   "--proxytunnel",
-                                   "--proxy",
-                                   "http://127.0.0.1:" + std::to_string(proxy_port),
                                    "--max-time",
                                    std::to_string(timeout.count() / 1000 + 1),
                                    "--write-out",
                                    "\n%{http_connect}"};
+  if (proxy_port != 0) {
+    argv.insert(argv.end(),
+                {"--proxytunnel", "--proxy", "http://127.0.0.1:" + std::to_string(proxy_port)});
+  }
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.push_back(url);
   RunResult result = RunToCompletion(argv, timeout + Millis(2000));

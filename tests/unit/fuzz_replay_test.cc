@@ -22,6 +22,7 @@
 #include "fuzz/request_head_fuzzer.cc"
 #include "fuzz/response_fuzzer.cc"
 #include "fuzz/services_file_fuzzer.cc"
+#include "fuzz/socks5_fuzzer.cc"
 #include "fuzz/url_fuzzer.cc"
 
 namespace deputy::fuzz {

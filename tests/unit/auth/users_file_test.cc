@@ -72,8 +72,7 @@ TEST(UsersFile, LoadNamesTheFileAndRefusesAHugeOne) {
   Result<UsersTable> missing = UsersTable::Load(dir.path() + "/absent");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("cannot read"), std::string::npos);
-  const std::string huge =
-      dir.Write("huge", std::string(UsersTable::kMaxFileBytes + 1, '#'));
+  const std::string huge = dir.Write("huge", std::string(UsersTable::kMaxFileBytes + 1, '#'));
   Result<UsersTable> too_large = UsersTable::Load(huge);
   ASSERT_FALSE(too_large.ok());
   EXPECT_NE(too_large.status().message().find("is larger than"), std::string::npos);

@@ -434,9 +434,9 @@ TEST(ConfigLoaderTest, ListenersAreRequired) {
             "listeners: at least one listener is required");
 }
 
-TEST(ConfigLoaderTest, ListenerTypeMustBeConnectOrFixed) {
+TEST(ConfigLoaderTest, ListenerTypeMustBeConnectFixedOrSocks5) {
   EXPECT_EQ(RejectionOf(With("/listeners/0/type", "tcp")),
-            R"(listeners[0].type: expected "connect" or "fixed", got "tcp")");
+            R"(listeners[0].type: expected "connect" or "fixed" or "socks5", got "tcp")");
 }
 
 TEST(ConfigLoaderTest, ListenerNameRules) {
@@ -856,8 +856,8 @@ TEST(ConfigLoaderTest, ListenerAuthIsReadAndChecked) {
             "listeners[0].auth.realm: \"a\\\"b\" is not 1-64 printable ASCII characters "
             "without '\"' or '\\'");
   EXPECT_EQ(RejectionOf(With("/listeners/1/auth", {{"type", "basic"}, {"users_file", "u"}})),
-            "listeners[1].auth: a fixed listener's client sends no credentials; use a connect "
-            "listener");
+            "listeners[1].auth: a fixed listener's client sends no credentials; use a connect or "
+            "socks5 listener");
   EXPECT_EQ(RejectionOf(With("/auth", {{"max_checks_running", 0}})),
             "auth.max_checks_running: expected a positive integer, got 0");
 }
@@ -872,5 +872,30 @@ TEST(ConfigLoaderTest, AUsersRuleNeedsAListenerWithAuthItAppliesTo) {
             "never match");
 }
 
+TEST(ConfigLoaderTest, ASocks5ListenerTakesATimeoutAndAuthOnly) {
+  Json doc = Base();
+  doc["listeners"].push_back({{"name", "socks"},
+                              {"type", "socks5"},
+                              {"address", "127.0.0.1:1080"},
+                              {"header_timeout_ms", 3000},
+                              {"auth", {{"type", "basic"}, {"users_file", "u"}}}});
+  const Config config = MustParse(doc);
+  ASSERT_EQ(config.listeners.size(), 3u);
+  EXPECT_EQ(config.listeners[2].type, ListenerType::kSocks5);
+  EXPECT_EQ(config.listeners[2].header_timeout_ms, 3000u);
+  ASSERT_TRUE(config.listeners[2].auth.has_value());
+
+  Json with_domain = Base();
+  with_domain["listeners"].push_back(
+      {{"name", "socks"}, {"type", "socks5"}, {"address", "127.0.0.1:1080"}, {"domain", "a.b"}});
+  EXPECT_EQ(RejectionOf(with_domain), "listeners[2].domain: only fixed listeners take a domain");
+  Json with_head = Base();
+  with_head["listeners"].push_back({{"name", "socks"},
+                                    {"type", "socks5"},
+                                    {"address", "127.0.0.1:1080"},
+                                    {"max_header_bytes", 100}});
+  EXPECT_EQ(RejectionOf(with_head),
+            "listeners[2].max_header_bytes: SOCKS messages have fixed sizes");
+}
 }  // namespace
 }  // namespace deputy
