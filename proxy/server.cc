@@ -33,6 +33,14 @@ void AnnounceListening(const std::string& name, const IpEndpoint& endpoint) {
   std::fflush(stderr);
 }
 
+void WarnIfMixedHashes(const ProxyAuthenticator& authenticator) {
+  if (!authenticator.MixedHashSettings()) return;
+  spdlog::warn(
+      "listener {}: the users file mixes hash methods or costs, so a wrong user name can take "
+      "another time to refuse than a wrong password; rehash every user alike",
+      authenticator.listener());
+}
+
 std::optional<IpEndpoint> ToEndpoint(const SocketAddress& address) {
   return ParseIpLiteral(address.host, address.port);
 }
@@ -44,7 +52,9 @@ Server::Server(Config config)
       rng_(std::random_device{}()),
       guard_(config_.policy.allowed_networks, config_.policy.denied_networks),
       policy_(config_.policy),
-      password_verifier_(loop_, config_.auth.max_checks_running, config_.auth.max_checks_waiting),
+      password_verifier_(
+          loop_, config_.auth.max_checks_running, config_.auth.max_checks_waiting,
+          [this](uint32_t running, size_t waiting) { auth_metrics_.OnChecks(running, waiting); }),
       auth_failures_(config_.auth.max_failures, std::chrono::seconds(config_.auth.failure_window_s),
                      kMaxFailingAddresses),
       verified_credentials_(std::chrono::seconds(config_.auth.cache_ttl_s),
@@ -155,6 +165,7 @@ Status Server::LoadUsersFiles() {
     if (Status loaded = authenticator->Load(); !loaded.ok()) {
       return Status(loaded.code(), "listener " + listener.name + ": " + loaded.message());
     }
+    WarnIfMixedHashes(*authenticator);
     authenticators_[&listener] = std::move(authenticator);
   }
   return Status::Ok();
@@ -168,6 +179,7 @@ void Server::ReloadUsersFiles() {
     } else {
       spdlog::info("listener {}: users file reloaded, {} users", listener->name,
                    authenticator->users());
+      WarnIfMixedHashes(*authenticator);
     }
   }
 }

@@ -14,7 +14,8 @@ class AuthMetrics : public AuthObserver {
   void Register(std::string_view listener);
 
   void OnAuthentication(std::string_view listener, AuthResult result) override;
-  void OnChecks(size_t running, size_t waiting) override;
+  // OnChecks records the password checks running on worker threads and waiting for one.
+  void OnChecks(size_t running, size_t waiting);
   void OnUsersFileLoad(std::string_view listener, bool ok, size_t users) override;
 
  private:

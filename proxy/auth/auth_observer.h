@@ -37,8 +37,6 @@ class AuthObserver {
   virtual ~AuthObserver() = default;
 
   virtual void OnAuthentication(std::string_view listener, AuthResult result) = 0;
-  // Password checks on worker threads now, and queued for one.
-  virtual void OnChecks(size_t running, size_t waiting) = 0;
   // A users file was read at start or on SIGHUP: `ok` false when it was refused (the users
   // read before stay in force); `users` is the count in force.
   virtual void OnUsersFileLoad(std::string_view listener, bool ok, size_t users) = 0;

@@ -8,7 +8,7 @@ namespace {
 
 std::string KeyOf(const IpAddress& client) {
   const IpAddress address = Unmapped(client);
-  return std::string(reinterpret_cast<const char*>(address.bytes.data()), address.v6 ? 16 : 4);
+  return std::string(reinterpret_cast<const char*>(address.bytes.data()), address.v6 ? 8 : 4);
 }
 
 }  // namespace
@@ -42,12 +42,22 @@ void FailureLimiter::RecordFailure(const IpAddress& client, Clock::time_point no
   ++it->second.failures;
 }
 
+void FailureLimiter::Forgive(const IpAddress& client) {
+  const auto it = windows_.find(KeyOf(client));
+  if (it != windows_.end() && it->second.failures > 0) --it->second.failures;
+}
+
 void FailureLimiter::MakeRoom(Clock::time_point now) {
   std::erase_if(windows_, [&](const auto& entry) { return now >= entry.second.start + window_; });
   if (windows_.size() < max_addresses_) return;
-  const auto oldest = std::min_element(
-      windows_.begin(), windows_.end(),
-      [](const auto& a, const auto& b) { return a.second.start < b.second.start; });
+  // Refused addresses go last, ordered by start among themselves.
+  const auto oldest =
+      std::min_element(windows_.begin(), windows_.end(), [&](const auto& a, const auto& b) {
+        const bool a_refused = a.second.failures >= max_failures_;
+        const bool b_refused = b.second.failures >= max_failures_;
+        if (a_refused != b_refused) return b_refused;
+        return a.second.start < b.second.start;
+      });
   windows_.erase(oldest);
 }
 

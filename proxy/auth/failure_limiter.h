@@ -10,11 +10,14 @@
 
 namespace deputy {
 
-// FailureLimiter counts failed proxy authentications per client address: once an address has
-// failed `max_failures` times within one window (which starts at its first failure), it is
-// refused without a password check until the window ends. That bounds both password guessing
-// and the hashing work one client can make deputy do. The table holds at most `max_addresses`;
-// when it is full, expired windows go first, then the oldest.
+// FailureLimiter counts failed proxy authentications per client address (an IPv6 client by
+// its /64, which one host usually holds whole): once an address has failed `max_failures`
+// times within one window (which starts at its first failure), it is refused without a
+// password check until the window ends. That bounds both password guessing and the hashing
+// work one client can make deputy do. A check counts as a failure from the moment it starts
+// and is forgiven if it succeeds, so checks in flight cannot exceed the budget. The table
+// holds at most `max_addresses`; when it is full, expired windows go first, then the oldest of
+// an address not refused (so rotating addresses cannot flush a refusal), then the oldest.
 class FailureLimiter {
  public:
   using Clock = std::chrono::steady_clock;
@@ -24,6 +27,8 @@ class FailureLimiter {
   // RetryAfter is how long `client` is still refused, or zero when it may try.
   std::chrono::seconds RetryAfter(const IpAddress& client, Clock::time_point now) const;
   void RecordFailure(const IpAddress& client, Clock::time_point now);
+  // Forgive takes back one failure of `client` (a check that started as one and succeeded).
+  void Forgive(const IpAddress& client);
   size_t size() const { return windows_.size(); }
 
  private:

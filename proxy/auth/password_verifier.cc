@@ -48,8 +48,12 @@ struct PasswordVerifier::State {
   uint32_t running = 0;
   std::deque<Job*> waiting;
   bool alive = true;
+  PasswordVerifier::CountsCallback on_counts;
 
   void StartWaiting();
+  void ReportCounts() const {
+    if (alive && on_counts) on_counts(running, waiting.size());
+  }
 };
 
 namespace {
@@ -64,7 +68,9 @@ class PendingCheck : public PasswordCheck {
     if (it != waiting.end()) {
       waiting.erase(it);
       OPENSSL_cleanse(job_->password.data(), job_->password.size());
+      std::shared_ptr<PasswordVerifier::State> state = job_->state;
       delete job_;
+      state->ReportCounts();
       return;
     }
     job_->check = nullptr;
@@ -78,7 +84,7 @@ class PendingCheck : public PasswordCheck {
 };
 
 void AfterWork(uv_work_t* work, int status) {
-  auto* job = reinterpret_cast<Job*>(work);
+  auto* job = static_cast<Job*>(work->data);
   std::unique_ptr<Job> owned(job);
   std::shared_ptr<PasswordVerifier::State> state = std::move(job->state);
   --state->running;
@@ -89,6 +95,7 @@ void AfterWork(uv_work_t* work, int status) {
   // A verifier that is gone has no one left to answer.
   if (!state->alive) return;
   state->StartWaiting();
+  state->ReportCounts();
   if (done) done(matches);
 }
 
@@ -99,10 +106,11 @@ void PasswordVerifier::State::StartWaiting() {
     Job* job = waiting.front();
     waiting.pop_front();
     ++running;
+    job->work.data = job;
     const int rc = uv_queue_work(
         loop, &job->work,
         [](uv_work_t* work) {
-          auto* job = reinterpret_cast<Job*>(work);
+          auto* job = static_cast<Job*>(work->data);
           job->matches = Matches(job->password, job->hash);
           OPENSSL_cleanse(job->password.data(), job->password.size());
         },
@@ -111,9 +119,11 @@ void PasswordVerifier::State::StartWaiting() {
   }
 }
 
-PasswordVerifier::PasswordVerifier(EventLoop& loop, uint32_t max_running, uint32_t max_waiting)
+PasswordVerifier::PasswordVerifier(EventLoop& loop, uint32_t max_running, uint32_t max_waiting,
+                                   CountsCallback on_counts)
     : state_(std::make_shared<State>()) {
   state_->loop = loop.get();
+  state_->on_counts = std::move(on_counts);
   state_->max_running = std::max<uint32_t>(max_running, 1);
   state_->max_waiting = max_waiting;
 }
@@ -144,8 +154,8 @@ std::unique_ptr<PasswordCheck> PasswordVerifier::Verify(std::string password, st
   auto check = std::make_unique<PendingCheck>(job);
   job->check = check.get();
   state_->waiting.push_back(job);
-  // Started from the loop's next turn at the latest: the callback never runs inside Verify.
   state_->StartWaiting();
+  state_->ReportCounts();
   return check;
 }
 

@@ -10,11 +10,9 @@
 namespace deputy {
 
 // PasswordCheck is one verification asked for; destroying it guarantees its callback never
-// runs (a check already on a worker thread finishes there and is discarded).
-class PasswordCheck {
- public:
-  virtual ~PasswordCheck() = default;
-};
+// runs (a check already on a worker thread finishes there and is discarded). Its owner hands
+// it to EventLoop::DeferDelete when the answer may be what is running.
+class PasswordCheck : public Deferrable {};
 
 // PasswordVerifier hashes passwords with crypt(3) (libxcrypt) on libuv's thread pool: these
 // hashes are slow on purpose, far too slow for the event loop. At most `max_running` checks
@@ -23,8 +21,11 @@ class PasswordCheck {
 class PasswordVerifier {
  public:
   using Callback = std::function<void(bool matches)>;
+  // Told the running and waiting counts whenever either changes.
+  using CountsCallback = std::function<void(uint32_t running, size_t waiting)>;
 
-  PasswordVerifier(EventLoop& loop, uint32_t max_running, uint32_t max_waiting);
+  PasswordVerifier(EventLoop& loop, uint32_t max_running, uint32_t max_waiting,
+                   CountsCallback on_counts = nullptr);
   ~PasswordVerifier();
   PasswordVerifier(const PasswordVerifier&) = delete;
   PasswordVerifier& operator=(const PasswordVerifier&) = delete;

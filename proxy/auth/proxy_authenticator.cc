@@ -10,12 +10,19 @@ namespace deputy {
 
 namespace {
 
+// A password longer than this is refused unchecked (RFC 7617 sets no bound; crypt(3) methods
+// such as sha512-crypt take time that grows with it).
+constexpr size_t kMaxPasswordBytes = 1024;
+
 // PendingAuthentication is one Authenticate call: an answer known at once is delivered on the
 // loop's next turn; a password check is given check_timeout_ms.
 class PendingAuthentication : public PasswordCheck {
  public:
-  PendingAuthentication(EventLoop& loop, ProxyAuthenticator::Callback done)
-      : done_(std::move(done)), timer_(loop, [this] { OnTimer(); }) {}
+  PendingAuthentication(EventLoop& loop, ProxyAuthenticator::Callback done,
+                        std::function<void()> on_timeout)
+      : done_(std::move(done)),
+        on_timeout_(std::move(on_timeout)),
+        timer_(loop, [this] { OnTimer(); }) {}
 
   void Answer(Status status) {
     answer_ = std::move(status);
@@ -40,11 +47,13 @@ class PendingAuthentication : public PasswordCheck {
       return;
     }
     check_.reset();
+    on_timeout_();
     Finish(Status(ErrorCode::kAuthOverloaded, "the password check did not finish within " +
                                                   std::to_string(timeout_ms_) + " ms"));
   }
 
   ProxyAuthenticator::Callback done_;
+  std::function<void()> on_timeout_;
   Timer timer_;
   std::optional<Status> answer_;
   std::unique_ptr<PasswordCheck> check_;
@@ -72,14 +81,21 @@ Status ProxyAuthenticator::Load() {
   return table.status();
 }
 
-void ProxyAuthenticator::ReportChecks() {
-  services_.observer.OnChecks(services_.verifier.running(), services_.verifier.waiting());
-}
-
 std::unique_ptr<PasswordCheck> ProxyAuthenticator::Authenticate(
     const std::optional<IpAddress>& client, const BasicCredentials& credentials, Callback done) {
-  auto pending = std::make_unique<PendingAuthentication>(services_.loop, std::move(done));
+  auto pending = std::make_unique<PendingAuthentication>(services_.loop, std::move(done), [this] {
+    services_.observer.OnAuthentication(listener_, AuthResult::kOverloaded);
+  });
   const auto now = FailureLimiter::Clock::now();
+  const std::string* stored = users_.HashOf(credentials.user);
+  // The cache first: a hit takes the exact password, so clients that share an address with a
+  // guesser (behind NAT) are not locked out with it.
+  if (stored != nullptr &&
+      services_.verified.Contains(credentials.user, credentials.password, *stored, now)) {
+    services_.observer.OnAuthentication(listener_, AuthResult::kCached);
+    pending->Answer(Status::Ok());
+    return pending;
+  }
   if (client) {
     if (auto wait = services_.failures.RetryAfter(*client, now); wait.count() > 0) {
       services_.observer.OnAuthentication(listener_, AuthResult::kRateLimited);
@@ -90,16 +106,11 @@ std::unique_ptr<PasswordCheck> ProxyAuthenticator::Authenticate(
       return pending;
     }
   }
-  const std::string* stored = users_.HashOf(credentials.user);
-  if (stored != nullptr &&
-      services_.verified.Contains(credentials.user, credentials.password, *stored, now)) {
-    services_.observer.OnAuthentication(listener_, AuthResult::kCached);
-    pending->Answer(Status::Ok());
-    return pending;
-  }
-  // An unknown user costs a hash too, so the time taken does not tell which users exist.
+  // An unknown user costs a hash too, so the time taken does not tell which users exist; an
+  // overlong password would make some methods work far longer, and is never a real one.
   const std::string* hash = stored != nullptr ? stored : users_.AnyHash();
-  if (hash == nullptr) {
+  if (hash == nullptr || credentials.password.size() > kMaxPasswordBytes) {
+    if (client) services_.failures.RecordFailure(*client, now);
     services_.observer.OnAuthentication(listener_, AuthResult::kFailed);
     pending->Answer(WrongCredentials(credentials));
     return pending;
@@ -110,17 +121,18 @@ std::unique_ptr<PasswordCheck> ProxyAuthenticator::Authenticate(
       [this, raw, client, attempt = credentials, known = stored != nullptr,
        hash = *hash](bool matches) mutable {
         const auto later = FailureLimiter::Clock::now();
+        // A reload while the check ran may have removed the user or changed the password.
+        const std::string* current = users_.HashOf(attempt.user);
         Status status = Status::Ok();
-        if (matches && known) {
+        if (matches && known && current != nullptr && *current == hash) {
+          if (client) services_.failures.Forgive(*client);
           services_.verified.Insert(attempt.user, attempt.password, hash, later);
           services_.observer.OnAuthentication(listener_, AuthResult::kOk);
         } else {
-          if (client) services_.failures.RecordFailure(*client, later);
           services_.observer.OnAuthentication(listener_, AuthResult::kFailed);
           status = WrongCredentials(attempt);
         }
         OPENSSL_cleanse(attempt.password.data(), attempt.password.size());
-        ReportChecks();
         raw->Finish(std::move(status));
       });
   if (!check) {
@@ -129,8 +141,9 @@ std::unique_ptr<PasswordCheck> ProxyAuthenticator::Authenticate(
         Status(ErrorCode::kAuthOverloaded, "too many proxy password checks are waiting"));
     return pending;
   }
+  // Counted as a failure until it succeeds, so checks in flight stay within the budget.
+  if (client) services_.failures.RecordFailure(*client, now);
   pending->Wait(std::move(check), services_.config.check_timeout_ms);
-  ReportChecks();
   return pending;
 }
 

@@ -47,10 +47,9 @@ class ProxyAuthenticator {
   const std::string& Challenge() const { return challenge_; }
   const std::string& listener() const { return listener_; }
   size_t users() const { return users_.size(); }
+  bool MixedHashSettings() const { return users_.MixedSettings(); }
 
  private:
-  void ReportChecks();
-
   AuthServices& services_;
   std::string listener_;
   const ListenerAuthConfig& config_;

@@ -37,6 +37,15 @@ std::string HashProblem(const std::string& hash) {
   }
 }
 
+// SettingOf is a hash's method and cost, without salt and digest: bcrypt's "$2b$05$", or up
+// to the salt for the others ("$y$j9T$", "$6$", "$6$rounds=9000$").
+std::string_view SettingOf(std::string_view hash) {
+  if (hash.starts_with("$2")) return hash.substr(0, 7);
+  const size_t digest = hash.rfind('$');
+  const size_t salt = digest == 0 ? std::string_view::npos : hash.rfind('$', digest - 1);
+  return salt == std::string_view::npos ? hash : hash.substr(0, salt + 1);
+}
+
 }  // namespace
 
 Result<UsersTable> UsersTable::Parse(std::string_view text, const std::string& source) {
@@ -67,6 +76,9 @@ Result<UsersTable> UsersTable::Parse(std::string_view text, const std::string& s
     if (std::string problem = HashProblem(hash); !problem.empty()) {
       return Status(ErrorCode::kInvalidConfig,
                     where + "the hash of " + QuoteUntrusted(user) + " " + problem);
+    }
+    if (!table.users_.empty() && SettingOf(table.users_.begin()->second) != SettingOf(hash)) {
+      table.mixed_settings_ = true;
     }
     if (!table.users_.emplace(user, hash).second) {
       return Status(ErrorCode::kInvalidConfig,

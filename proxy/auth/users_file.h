@@ -29,9 +29,13 @@ class UsersTable {
   // user name takes as long as a wrong password; nullptr when the file has no user.
   const std::string* AnyHash() const { return users_.empty() ? nullptr : &users_.begin()->second; }
   size_t size() const { return users_.size(); }
+  // MixedSettings says whether the hashes differ in method or cost: then an unknown user
+  // (hashed like AnyHash) can take another time than a known one, which tells users apart.
+  bool MixedSettings() const { return mixed_settings_; }
 
  private:
   std::unordered_map<std::string, std::string> users_;
+  bool mixed_settings_ = false;
 };
 
 }  // namespace deputy

@@ -13,7 +13,8 @@ namespace deputy {
 
 ConnectFrontend::ConnectFrontend(EventLoop& loop, const ListenerConfig& listener,
                                  const Config& config, ProxyAuthenticator* authenticator)
-    : config_(config),
+    : loop_(loop),
+      config_(config),
       authenticator_(authenticator),
       parser_(listener.max_header_bytes),
       header_timer_(loop, [this, timeout = listener.header_timeout_ms] {
@@ -35,7 +36,8 @@ void ConnectFrontend::Start(ByteStream& client, const std::optional<IpAddress>& 
 
 void ConnectFrontend::Stop() {
   ready_ = nullptr;
-  check_.reset();
+  // Stop may run inside the check's own answer, so the check goes on the loop's next turn.
+  loop_.DeferDelete(std::move(check_));
   header_timer_.Stop();
   if (client_ != nullptr && !client_->closed()) client_->SetCallbacks(nullptr);
   client_ = nullptr;
@@ -45,6 +47,8 @@ void ConnectFrontend::Stop() {
 void ConnectFrontend::OnData(Buffer& data) {
   RequestHeadParser::State state = parser_.Feed(data);
   if (state == RequestHeadParser::State::kNeedMore) return;
+  // The head is in; a credential check has a timeout of its own.
+  header_timer_.Stop();
   // Bytes after the head belong to the tunnel; the session reads the client from here on.
   early_data_->MoveFrom(data);
   client_->SetReadEnabled(false);

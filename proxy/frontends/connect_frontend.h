@@ -38,6 +38,7 @@ class ConnectFrontend : public Frontend, private StreamCallbacks {
   void Authenticate(Destination destination);
   void Complete(Result<ClientRequest> result);
 
+  EventLoop& loop_;
   const Config& config_;
   ProxyAuthenticator* authenticator_;
   std::optional<IpAddress> client_ip_;

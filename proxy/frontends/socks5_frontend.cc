@@ -18,7 +18,8 @@ constexpr size_t kMaxPendingBytes = 3 * socks5::kMaxMessageBytes;
 
 Socks5Frontend::Socks5Frontend(EventLoop& loop, const ListenerConfig& listener,
                                const Config& config, ProxyAuthenticator* authenticator)
-    : config_(config),
+    : loop_(loop),
+      config_(config),
       authenticator_(authenticator),
       handshake_timer_(loop, [this, timeout = listener.header_timeout_ms] {
         Complete(Status(ErrorCode::kRequestTimeout, "SOCKS negotiation not complete within " +
@@ -39,7 +40,8 @@ void Socks5Frontend::Start(ByteStream& client, const std::optional<IpAddress>& c
 
 void Socks5Frontend::Stop() {
   ready_ = nullptr;
-  check_.reset();
+  // Stop may run inside the check's own answer, so the check goes on the loop's next turn.
+  loop_.DeferDelete(std::move(check_));
   handshake_timer_.Stop();
   if (client_ != nullptr && !client_->closed()) client_->SetCallbacks(nullptr);
   client_ = nullptr;
@@ -57,8 +59,7 @@ void Socks5Frontend::OnData(Buffer& data) {
 }
 
 void Socks5Frontend::Advance() {
-  while (phase_ == Phase::kGreeting || phase_ == Phase::kUserPass ||
-         phase_ == Phase::kRequest) {
+  while (phase_ == Phase::kGreeting || phase_ == Phase::kUserPass || phase_ == Phase::kRequest) {
     std::string front(std::min(pending_.size(), socks5::kMaxMessageBytes), '\0');
     pending_.CopyOut(front.data(), front.size());
     size_t consumed = 0;
@@ -117,17 +118,18 @@ void Socks5Frontend::OnUserPass(socks5::UserPass credentials) {
   // Nothing more is read until the check is done; what the client pipelines waits.
   client_->SetReadEnabled(false);
   BasicCredentials basic{std::move(credentials.user), std::move(credentials.password)};
-  check_ = authenticator_->Authenticate(client_ip_, basic, [this, user = basic.user](Status status) {
-    if (!status.ok()) {
-      Complete(std::move(status));
-      return;
-    }
-    user_ = user;
-    Send(socks5::UserPassStatus(true));
-    phase_ = Phase::kRequest;
-    client_->SetReadEnabled(true);
-    Advance();
-  });
+  check_ =
+      authenticator_->Authenticate(client_ip_, basic, [this, user = basic.user](Status status) {
+        if (!status.ok()) {
+          Complete(std::move(status));
+          return;
+        }
+        user_ = user;
+        Send(socks5::UserPassStatus(true));
+        phase_ = Phase::kRequest;
+        client_->SetReadEnabled(true);
+        Advance();
+      });
 }
 
 void Socks5Frontend::OnRequest(const socks5::Request& request) {
@@ -137,9 +139,9 @@ void Socks5Frontend::OnRequest(const socks5::Request& request) {
   client_->SetReadEnabled(false);
   if (request.command != socks5::kCommandConnect) {
     request_reply_ = socks5::Reply::kCommandNotSupported;
-    Complete(Status(ErrorCode::kMethodNotAllowed,
-                    "SOCKS command " + std::to_string(request.command) +
-                        " is not supported; only CONNECT is"));
+    Complete(Status(
+        ErrorCode::kMethodNotAllowed,
+        "SOCKS command " + std::to_string(request.command) + " is not supported; only CONNECT is"));
     return;
   }
   if (request.address_type != socks5::kAddressDomain || IsIpLiteral(request.host)) {

@@ -43,6 +43,7 @@ class Socks5Frontend : public Frontend, private StreamCallbacks {
   void Send(const std::string& bytes);
   void Complete(Result<ClientRequest> result);
 
+  EventLoop& loop_;
   const Config& config_;
   ProxyAuthenticator* authenticator_;
   Timer handshake_timer_;

@@ -16,8 +16,8 @@ Parsed Fail(Status* error, std::string message) {
 Parsed ReadGreeting(std::string_view bytes, Greeting* out, size_t* consumed, Status* error) {
   if (bytes.empty()) return Parsed::kNeedMore;
   if (At(bytes, 0) != kVersion) {
-    return Fail(error, "not a SOCKS 5 greeting (version byte " + std::to_string(At(bytes, 0)) +
-                           ")");
+    return Fail(error,
+                "not a SOCKS 5 greeting (version byte " + std::to_string(At(bytes, 0)) + ")");
   }
   if (bytes.size() < 2) return Parsed::kNeedMore;
   const size_t count = At(bytes, 1);
@@ -58,8 +58,7 @@ Parsed ReadUserPass(std::string_view bytes, UserPass* out, size_t* consumed, Sta
 Parsed ReadRequest(std::string_view bytes, Request* out, size_t* consumed, Status* error) {
   if (bytes.empty()) return Parsed::kNeedMore;
   if (At(bytes, 0) != kVersion) {
-    return Fail(error, "not a SOCKS 5 request (version byte " + std::to_string(At(bytes, 0)) +
-                           ")");
+    return Fail(error, "not a SOCKS 5 request (version byte " + std::to_string(At(bytes, 0)) + ")");
   }
   if (bytes.size() < 4) return Parsed::kNeedMore;
   if (At(bytes, 2) != 0) return Fail(error, "the SOCKS request's reserved byte is not 0");

@@ -319,7 +319,9 @@ void Session::Abort() {
 void Session::Finish(const Status& status) {
   if (finished_) return;
   finished_ = true;
-  // Cancel whatever is still pending, so no lookup or connect works for an ended session.
+  // Cancel whatever is still pending, so no frontend answer, lookup or connect works for an
+  // ended session.
+  if (frontend_) frontend_->Stop();
   lookup_.reset();
   attempt_.reset();
   linger_timer_.Stop();

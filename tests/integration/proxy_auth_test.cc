@@ -83,6 +83,8 @@ TEST_F(ProxyAuthTest, CurlWithTheRightPasswordGetsThroughForEveryHashMethod) {
   EXPECT_EQ(log[0]["result"], "ok");
   EXPECT_EQ(log[2]["user"], "carol");
   EXPECT_EQ(Authentications("ok"), 3);
+  // The fixture's file mixes yescrypt, bcrypt and sha512-crypt on purpose.
+  EXPECT_TRUE(world_.deputy->WaitForStderr("mixes hash methods or costs"));
 }
 
 TEST_F(ProxyAuthTest, MissingOrWrongCredentialsGet407WithABasicChallenge) {
@@ -192,6 +194,7 @@ TEST_F(ProxyAuthTest, ACheckThatTakesTooLongIsRefused) {
   ASSERT_TRUE(answer);
   EXPECT_NE(answer->Header("proxy-status").value_or("").find("did not finish within 1 ms"),
             std::string::npos);
+  EXPECT_EQ(Authentications("overloaded"), 1);
 }
 
 TEST_F(ProxyAuthTest, SighupRereadsTheUsersFileAndABadOneKeepsTheOldUsers) {

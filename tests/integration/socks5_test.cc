@@ -128,9 +128,9 @@ TEST_F(Socks5Test, OnlyConnectToANameIsServedAndTheReplySaysWhy) {
   world_.StartDeputy();
   // IPv4 and IPv6 literals, and a literal spelled as a name: deputy needs a name to look up.
   EXPECT_EQ(ReplyCode(Bytes({5, 1, 0, 1, 127, 0, 0, 1, 0x14, 0x66})), 0x08);
-  EXPECT_EQ(ReplyCode(Bytes({5, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x14,
-                             0x66})),
-            0x08);
+  EXPECT_EQ(
+      ReplyCode(Bytes({5, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x14, 0x66})),
+      0x08);
   EXPECT_EQ(ReplyCode(ConnectByName("127.0.0.1", 5222)), 0x08);
   // BIND and UDP ASSOCIATE.
   EXPECT_EQ(ReplyCode(ConnectByName("example.org", 5222, 2)), 0x07);
@@ -143,11 +143,11 @@ TEST_F(Socks5Test, RefusalsMapToReplyCodes) {
   uint16_t closed_port = 0;
   Socket reserved = ReserveClosedPort(&closed_port);
   TcpServer silent(TcpServer::HoldOpen());
-  world_.Publish("refused", nlohmann::json::array({World::Entry("xmpp.example.com", closed_port,
-                                                                "example.com")})
-                                .dump());
-  world_.Publish("silent", nlohmann::json::array({World::Entry("xmpp.example.com", silent.port(),
-                                                               "example.com")})
+  world_.Publish(
+      "refused",
+      nlohmann::json::array({World::Entry("xmpp.example.com", closed_port, "example.com")}).dump());
+  world_.Publish("silent", nlohmann::json::array(
+                               {World::Entry("xmpp.example.com", silent.port(), "example.com")})
                                .dump());
   world_.config["services"] = {{"xmpp-client", 5222}, {"refused", 6001}, {"silent", 6002}};
   world_.config["upstream"]["handshake_timeout_ms"] = 300;

@@ -35,6 +35,44 @@ TEST(FailureLimiter, AnIpv4MappedAddressCountsAsItsIpv4Address) {
   EXPECT_EQ(limiter.RetryAfter(IpAddress::V4(0x7f000001), kStart), seconds(10));
 }
 
+IpAddress V6(std::initializer_list<uint8_t> bytes) {
+  IpAddress address;
+  address.v6 = true;
+  std::copy(bytes.begin(), bytes.end(), address.bytes.begin());
+  return address;
+}
+
+TEST(FailureLimiter, AnIpv6ClientIsCountedByItsSlash64) {
+  FailureLimiter limiter(2, seconds(10), 100);
+  limiter.RecordFailure(V6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}), kStart);
+  limiter.RecordFailure(V6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 9, 9, 9, 9, 9, 9, 9, 9}), kStart);
+  EXPECT_GT(limiter.RetryAfter(V6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0xff}), kStart), seconds(0));
+  EXPECT_EQ(limiter.RetryAfter(V6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 2}), kStart), seconds(0));
+}
+
+TEST(FailureLimiter, ACheckForgivenIsNoFailure) {
+  FailureLimiter limiter(2, seconds(10), 100);
+  const IpAddress client = IpAddress::V4(0x7f000001);
+  limiter.RecordFailure(client, kStart);
+  limiter.RecordFailure(client, kStart);
+  limiter.Forgive(client);
+  EXPECT_EQ(limiter.RetryAfter(client, kStart), seconds(0));
+  limiter.RecordFailure(client, kStart);
+  EXPECT_GT(limiter.RetryAfter(client, kStart), seconds(0));
+}
+
+TEST(FailureLimiter, AFullTableKeepsRefusedAddressesOverOlderOnes) {
+  FailureLimiter limiter(2, seconds(100), 2);
+  const IpAddress refused = IpAddress::V4(1);
+  limiter.RecordFailure(refused, kStart);
+  limiter.RecordFailure(refused, kStart);
+  limiter.RecordFailure(IpAddress::V4(2), kStart + seconds(1));
+  // Rotating through new addresses must not flush the refusal.
+  for (uint32_t i = 10; i < 20; ++i) limiter.RecordFailure(IpAddress::V4(i), kStart + seconds(i));
+  EXPECT_GT(limiter.RetryAfter(refused, kStart + seconds(20)), seconds(0));
+  EXPECT_EQ(limiter.size(), 2u);
+}
+
 TEST(FailureLimiter, StaysBoundedDroppingExpiredThenOldestWindows) {
   FailureLimiter limiter(1, seconds(10), 3);
   for (uint32_t i = 0; i < 3; ++i) limiter.RecordFailure(IpAddress::V4(i + 1), kStart + seconds(i));

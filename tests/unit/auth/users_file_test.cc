@@ -33,6 +33,24 @@ TEST(UsersFile, ReadsEveryModernMethodAndSkipsCommentsAndBlankLines) {
   EXPECT_NE(table->AnyHash(), nullptr);
 }
 
+TEST(UsersFile, SaysWhenHashesDifferInMethodOrCost) {
+  const auto mixed = [](const std::vector<std::string>& hashes) {
+    std::string text;
+    for (size_t i = 0; i < hashes.size(); ++i)
+      text += "u" + std::to_string(i) + ":" + hashes[i] + "\n";
+    Result<UsersTable> table = UsersTable::Parse(text, "users");
+    EXPECT_TRUE(table.ok()) << table.status().message();
+    return table.ok() && table->MixedSettings();
+  };
+  // Salts differ between every two hashes; only method and cost count.
+  EXPECT_FALSE(mixed({test::HashPassword("a"), test::HashPassword("b")}));
+  EXPECT_FALSE(mixed({test::HashPassword("a", "$2b$", 5), test::HashPassword("b", "$2b$", 5)}));
+  EXPECT_FALSE(mixed({test::HashPassword("a", "$6$"), test::HashPassword("b", "$6$")}));
+  EXPECT_TRUE(mixed({test::HashPassword("a"), test::HashPassword("b", "$2b$", 5)}));
+  EXPECT_TRUE(mixed({test::HashPassword("a", "$2b$", 5), test::HashPassword("b", "$2b$", 6)}));
+  EXPECT_TRUE(mixed({test::HashPassword("a", "$6$"), test::HashPassword("b", "$6$", 9000)}));
+}
+
 TEST(UsersFile, AnEmptyFileHasNoUsers) {
   Result<UsersTable> table = UsersTable::Parse("# nobody yet\n", "users");
   ASSERT_TRUE(table.ok());

@@ -43,8 +43,7 @@ TEST(Socks5Messages, UserPassHoldsAnyPasswordButNoControlBytes) {
   EXPECT_EQ(ReadUserPass(message.substr(0, message.size() - 1), &out, &consumed, &error),
             Parsed::kNeedMore);
   EXPECT_EQ(ReadUserPass(Bytes({1, 0, 1}) + "p", &out, &consumed, &error), Parsed::kError);
-  EXPECT_EQ(ReadUserPass(Bytes({1, 2, 'a', 10, 1, 'p'}), &out, &consumed, &error),
-            Parsed::kError);
+  EXPECT_EQ(ReadUserPass(Bytes({1, 2, 'a', 10, 1, 'p'}), &out, &consumed, &error), Parsed::kError);
   EXPECT_EQ(ReadUserPass(Bytes({2, 1, 'a', 1, 'p'}), &out, &consumed, &error), Parsed::kError);
 }
 
