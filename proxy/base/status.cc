@@ -41,6 +41,8 @@ constexpr std::array<ErrorInfo, static_cast<size_t>(ErrorCode::kInternal) + 1> k
     {"auth_failed", "http_request_denied", 407},
     {"auth_rate_limited", "http_request_denied", 429},
     {"auth_overloaded", "connection_limit_reached", 503},
+    // Never sent: the peer is a load balancer that sent no usable header; it is closed.
+    {"proxy_protocol_error", "http_request_error", 400},
     {"internal_error", "proxy_internal_error", 500},
 }};
 

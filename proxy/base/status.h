@@ -44,6 +44,7 @@ enum class ErrorCode : uint8_t {
   kAuthFailed,
   kAuthRateLimited,
   kAuthOverloaded,
+  kProxyProtocol,
   kInternal,
 };
 

@@ -43,6 +43,10 @@ struct ListenerConfig {
   std::optional<ListenerAuthConfig> auth;  // clients must authenticate when set
   // Client connections open at once; more are closed on accept (each costs two descriptors).
   uint32_t max_connections = 4096;
+  // A PROXY protocol header (v1 or v2) comes first, from a peer in proxy_protocol_from only;
+  // the address it carries is the client's for policy, logs and authentication.
+  bool proxy_protocol = false;
+  std::vector<IpNetwork> proxy_protocol_from;
 };
 
 struct AdminConfig {

@@ -82,9 +82,10 @@ ListenerAuthConfig ReadListenerAuth(Errors* errors, const Json& json, const std:
 }
 
 ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string& path) {
-  const Object object(errors, json, path,
-                      {"name", "type", "address", "domain", "service", "port", "max_header_bytes",
-                       "header_timeout_ms", "max_connections", "auth"});
+  const Object object(
+      errors, json, path,
+      {"name", "type", "address", "domain", "service", "port", "max_header_bytes",
+       "header_timeout_ms", "max_connections", "auth", "proxy_protocol", "proxy_protocol_from"});
   ListenerConfig listener;
   if (const Json* name = object.Require("name");
       name != nullptr && ReadString(errors, *name, object.PathOf("name"), &listener.name) &&
@@ -101,6 +102,19 @@ ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string&
     ReadAddress(errors, *address, object.PathOf("address"), &listener.address);
   }
   object.Positive("max_connections", &listener.max_connections);
+  object.Bool("proxy_protocol", &listener.proxy_protocol);
+  if (const Json* from = object.Find("proxy_protocol_from")) {
+    ReadNetworks(errors, *from, object.PathOf("proxy_protocol_from"),
+                 &listener.proxy_protocol_from);
+    if (!listener.proxy_protocol) {
+      errors->Add(object.PathOf("proxy_protocol_from"), "only with \"proxy_protocol\": true");
+    }
+  }
+  // Trusting every peer's header would let any client claim any address.
+  if (listener.proxy_protocol && listener.proxy_protocol_from.empty() && object.valid()) {
+    errors->Add(object.PathOf("proxy_protocol_from"),
+                "required with proxy_protocol: the networks of the load balancers");
+  }
 
   if (listener.type == ListenerType::kSocks5) {
     object.Forbid("domain", "only fixed listeners take a domain");

@@ -32,6 +32,12 @@ void ConnectFrontend::Start(ByteStream& client, const std::optional<IpAddress>& 
   ready_ = std::move(ready);
   client.SetCallbacks(this);
   client.SetReadEnabled(true);
+  // Bytes that came with a PROXY protocol header are the start of the request.
+  if (!early_data.empty()) {
+    Buffer first;
+    first.MoveFrom(early_data);
+    OnData(first);
+  }
 }
 
 void ConnectFrontend::Stop() {

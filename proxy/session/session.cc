@@ -57,6 +57,37 @@ void Session::Start() {
   }
   services_.metrics.Connections(listener_.name).Increment();
   services_.metrics.ActiveConnections(listener_.name).Increment();
+  if (!listener_.proxy_protocol) {
+    StartFrontend();
+    return;
+  }
+  // Only the load balancers may say who the client is.
+  const bool trusted =
+      client_ip_ &&
+      std::any_of(listener_.proxy_protocol_from.begin(), listener_.proxy_protocol_from.end(),
+                  [&](const IpNetwork& n) { return n.Contains(Unmapped(*client_ip_)); });
+  if (!trusted) {
+    Finish(Status(
+        ErrorCode::kProxyProtocol,
+        "a PROXY protocol peer must be in proxy_protocol_from; " + client_address_ + " is not"));
+    return;
+  }
+  proxy_reader_ = std::make_unique<ProxyHeaderReader>(services_.loop, listener_.header_timeout_ms);
+  proxy_reader_->Start(*client_, early_data_, [this](Result<ProxyHeader> header) {
+    services_.loop.DeferDelete(std::move(proxy_reader_));
+    if (!header.ok()) {
+      Finish(header.status());
+      return;
+    }
+    if (header->source) {
+      client_address_ = header->source->ToString();
+      client_ip_ = IpAddress::Of(*header->source);
+    }
+    StartFrontend();
+  });
+}
+
+void Session::StartFrontend() {
   frontend_->Start(*client_, client_ip_, early_data_,
                    [this](Result<ClientRequest> request) { OnRequest(std::move(request)); });
 }
@@ -322,6 +353,7 @@ void Session::Finish(const Status& status) {
   // Cancel whatever is still pending, so no frontend answer, lookup or connect works for an
   // ended session.
   if (frontend_) frontend_->Stop();
+  services_.loop.DeferDelete(std::move(proxy_reader_));
   lookup_.reset();
   attempt_.reset();
   linger_timer_.Stop();

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "delegation/delegation_cache.h"
 #include "frontends/frontend.h"
+#include "frontends/proxy_header_reader.h"
 #include "loop/event_loop.h"
 #include "loop/timer.h"
 #include "net/dns_resolver.h"
@@ -54,6 +55,8 @@ class Session : public Deferrable, private StreamCallbacks {
   void Abort();
 
  private:
+  // StartFrontend hands the client to the frontend, after the PROXY header if there is one.
+  void StartFrontend();
   void OnRequest(Result<ClientRequest> request);
   // Authorize applies policy.connect_ports and the access rules to the named destination.
   Status Authorize();
@@ -87,6 +90,7 @@ class Session : public Deferrable, private StreamCallbacks {
   const ListenerConfig& listener_;
   std::unique_ptr<TcpStream> client_;
   std::unique_ptr<Frontend> frontend_;
+  std::unique_ptr<ProxyHeaderReader> proxy_reader_;  // until the PROXY header is read
   FinishedCallback on_finished_;
   std::chrono::steady_clock::time_point started_;
   std::string client_address_;

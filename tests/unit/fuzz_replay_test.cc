@@ -19,6 +19,7 @@
 #include "fuzz/connect_authority_fuzzer.cc"
 #include "fuzz/document_fuzzer.cc"
 #include "fuzz/ip_network_fuzzer.cc"
+#include "fuzz/proxy_header_fuzzer.cc"
 #include "fuzz/request_head_fuzzer.cc"
 #include "fuzz/response_fuzzer.cc"
 #include "fuzz/services_file_fuzzer.cc"

@@ -897,5 +897,23 @@ TEST(ConfigLoaderTest, ASocks5ListenerTakesATimeoutAndAuthOnly) {
   EXPECT_EQ(RejectionOf(with_head),
             "listeners[2].max_header_bytes: SOCKS messages have fixed sizes");
 }
+
+TEST(ConfigLoaderTest, ProxyProtocolNeedsTheBalancersNetworks) {
+  Json doc = With("/listeners/0/proxy_protocol", true);
+  doc["listeners"][0]["proxy_protocol_from"] = {"10.0.0.0/8", "fd00::/8"};
+  const Config config = MustParse(doc);
+  EXPECT_TRUE(config.listeners[0].proxy_protocol);
+  ASSERT_EQ(config.listeners[0].proxy_protocol_from.size(), 2u);
+  EXPECT_FALSE(config.listeners[1].proxy_protocol);
+
+  EXPECT_EQ(RejectionOf(With("/listeners/0/proxy_protocol", true)),
+            "listeners[0].proxy_protocol_from: required with proxy_protocol: the networks of the "
+            "load balancers");
+  EXPECT_EQ(RejectionOf(With("/listeners/1/proxy_protocol_from", Json::array({"10.0.0.0/8"}))),
+            "listeners[1].proxy_protocol_from: only with \"proxy_protocol\": true");
+  Json bad = With("/listeners/0/proxy_protocol", true);
+  bad["listeners"][0]["proxy_protocol_from"] = {"10.0.0.1/8"};
+  EXPECT_THAT(RejectionOf(bad), StartsWith("listeners[0].proxy_protocol_from[0]: "));
+}
 }  // namespace
 }  // namespace deputy
