@@ -4,19 +4,13 @@
 
 #include <algorithm>
 
+#include "base/ascii.h"
 #include "base/text_file.h"
 #include "base/untrusted_text.h"
 
 namespace deputy {
 
 namespace {
-
-bool HasControl(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == 0x7f;
-  });
-}
 
 // HashProblem says why libxcrypt will not verify against `hash`, or "" when it will.
 std::string HashProblem(const std::string& hash) {
@@ -66,7 +60,7 @@ Result<UsersTable> UsersTable::Parse(std::string_view text, const std::string& s
     const std::string_view user = line.substr(0, colon);
     // A hash never holds ':'; a trailing field (as in /etc/shadow) is a file of another kind.
     const std::string hash(line.substr(colon + 1));
-    if (user.empty() || HasControl(user)) {
+    if (user.empty() || HasControlCharacter(user)) {
       return Status(ErrorCode::kInvalidConfig,
                     where + "user " + QuoteUntrusted(user) + " is empty or has control characters");
     }

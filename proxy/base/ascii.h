@@ -13,6 +13,15 @@ inline bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
          });
 }
 
+// HasControlCharacter says whether `text` holds a C0 control or DEL, which no user name or
+// password may (RFC 7617), and which could forge a log line.
+inline bool HasControlCharacter(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
+}
+
 // TrimWhitespace drops the spaces and tabs HTTP allows around a field value.
 inline std::string_view TrimWhitespace(std::string_view text) {
   const size_t first = text.find_first_not_of(" \t");

@@ -3,7 +3,6 @@
 #include <charconv>
 
 #include "base/ascii.h"
-#include "base/run_once.h"
 #include "config/services_db.h"
 #include "http/basic_credentials.h"
 #include "http/status_line.h"
@@ -13,48 +12,15 @@ namespace deputy {
 
 ConnectFrontend::ConnectFrontend(EventLoop& loop, const ListenerConfig& listener,
                                  const Config& config, ProxyAuthenticator* authenticator)
-    : loop_(loop),
+    : RequestFrontend(loop, listener.header_timeout_ms, "request head"),
       config_(config),
       authenticator_(authenticator),
-      parser_(listener.max_header_bytes),
-      header_timer_(loop, [this, timeout = listener.header_timeout_ms] {
-        Complete(Status(ErrorCode::kRequestTimeout,
-                        "request head not complete within " + std::to_string(timeout) + " ms"));
-      }) {
-  header_timer_.Start(listener.header_timeout_ms);
-}
-
-void ConnectFrontend::Start(ByteStream& client, const std::optional<IpAddress>& client_ip,
-                            Buffer& early_data, ReadyCallback ready) {
-  client_ = &client;
-  client_ip_ = client_ip;
-  early_data_ = &early_data;
-  ready_ = std::move(ready);
-  client.SetCallbacks(this);
-  client.SetReadEnabled(true);
-  // Bytes that came with a PROXY protocol header are the start of the request.
-  if (!early_data.empty()) {
-    Buffer first;
-    first.MoveFrom(early_data);
-    OnData(first);
-  }
-}
-
-void ConnectFrontend::Stop() {
-  ready_ = nullptr;
-  // Stop may run inside the check's own answer, so the check goes on the loop's next turn.
-  loop_.DeferDelete(std::move(check_));
-  header_timer_.Stop();
-  if (client_ != nullptr && !client_->closed()) client_->SetCallbacks(nullptr);
-  client_ = nullptr;
-  early_data_ = nullptr;
-}
+      parser_(listener.max_header_bytes) {}
 
 void ConnectFrontend::OnData(Buffer& data) {
   RequestHeadParser::State state = parser_.Feed(data);
   if (state == RequestHeadParser::State::kNeedMore) return;
-  // The head is in; a credential check has a timeout of its own.
-  header_timer_.Stop();
+  StopTimer();
   // Bytes after the head belong to the tunnel; the session reads the client from here on.
   early_data_->MoveFrom(data);
   client_->SetReadEnabled(false);
@@ -114,13 +80,6 @@ void ConnectFrontend::Authenticate(Destination destination) {
 void ConnectFrontend::OnEndOfStream() {
   parser_.Finish();
   Complete(parser_.error());
-}
-
-void ConnectFrontend::OnError(const Status& status) { Complete(status); }
-
-void ConnectFrontend::Complete(Result<ClientRequest> result) {
-  header_timer_.Stop();
-  RunOnce(ready_, std::move(result));
 }
 
 Result<Destination> ConnectFrontend::ParseAuthority(std::string_view authority,

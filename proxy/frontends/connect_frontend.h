@@ -4,9 +4,8 @@
 
 #include "auth/proxy_authenticator.h"
 #include "config/config.h"
-#include "frontends/frontend.h"
+#include "frontends/request_frontend.h"
 #include "http/request_head_parser.h"
-#include "loop/timer.h"
 
 namespace deputy {
 
@@ -15,16 +14,13 @@ namespace deputy {
 // with a Proxy-Status header (RFC 9209) and a one-line body. With an authenticator, the
 // request must carry `Proxy-Authorization: Basic` credentials that it accepts; a 407 refusal
 // carries the Proxy-Authenticate challenge.
-class ConnectFrontend : public Frontend, private StreamCallbacks {
+class ConnectFrontend : public RequestFrontend {
  public:
   ConnectFrontend(EventLoop& loop, const ListenerConfig& listener, const Config& config,
                   ProxyAuthenticator* authenticator);
 
-  void Start(ByteStream& client, const std::optional<IpAddress>& client_ip, Buffer& early_data,
-             ReadyCallback ready) override;
   void Established(ByteStream& client) override;
   bool Refuse(ByteStream& client, const Status& status) override;
-  void Stop() override;
 
   // ParseAuthority maps a CONNECT authority to a Destination (exposed for tests).
   static Result<Destination> ParseAuthority(std::string_view authority, const Config& config);
@@ -32,22 +28,12 @@ class ConnectFrontend : public Frontend, private StreamCallbacks {
  private:
   void OnData(Buffer& data) override;
   void OnEndOfStream() override;
-  void OnWriteDrained() override {}
-  void OnError(const Status& status) override;
   // Authenticate checks the head's credentials, then completes with `destination`.
   void Authenticate(Destination destination);
-  void Complete(Result<ClientRequest> result);
 
-  EventLoop& loop_;
   const Config& config_;
   ProxyAuthenticator* authenticator_;
-  std::optional<IpAddress> client_ip_;
-  std::unique_ptr<PasswordCheck> check_;
   RequestHeadParser parser_;
-  Timer header_timer_;
-  ByteStream* client_ = nullptr;
-  Buffer* early_data_ = nullptr;
-  ReadyCallback ready_;
   int http_minor_ = 1;
 };
 

@@ -10,9 +10,9 @@ namespace deputy {
 ProxyHeaderReader::ProxyHeaderReader(EventLoop& loop, uint32_t timeout_ms)
     : timer_(loop,
              [this] {
-               Complete(Status(ErrorCode::kProxyProtocol,
-                               "PROXY protocol header not complete within " +
-                                   std::to_string(timeout_ms_) + " ms"));
+               Complete(
+                   Status(ErrorCode::kProxyProtocol, "PROXY protocol header not complete within " +
+                                                         std::to_string(timeout_ms_) + " ms"));
              }),
       timeout_ms_(timeout_ms) {}
 

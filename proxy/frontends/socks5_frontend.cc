@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "base/run_once.h"
 #include "base/untrusted_text.h"
 #include "config/services_db.h"
 #include "net/names.h"
@@ -18,41 +17,9 @@ constexpr size_t kMaxPendingBytes = 3 * socks5::kMaxMessageBytes;
 
 Socks5Frontend::Socks5Frontend(EventLoop& loop, const ListenerConfig& listener,
                                const Config& config, ProxyAuthenticator* authenticator)
-    : loop_(loop),
+    : RequestFrontend(loop, listener.header_timeout_ms, "SOCKS negotiation"),
       config_(config),
-      authenticator_(authenticator),
-      handshake_timer_(loop, [this, timeout = listener.header_timeout_ms] {
-        Complete(Status(ErrorCode::kRequestTimeout, "SOCKS negotiation not complete within " +
-                                                        std::to_string(timeout) + " ms"));
-      }) {
-  handshake_timer_.Start(listener.header_timeout_ms);
-}
-
-void Socks5Frontend::Start(ByteStream& client, const std::optional<IpAddress>& client_ip,
-                           Buffer& early_data, ReadyCallback ready) {
-  client_ = &client;
-  client_ip_ = client_ip;
-  early_data_ = &early_data;
-  ready_ = std::move(ready);
-  client.SetCallbacks(this);
-  client.SetReadEnabled(true);
-  // Bytes that came with a PROXY protocol header are the start of the request.
-  if (!early_data.empty()) {
-    Buffer first;
-    first.MoveFrom(early_data);
-    OnData(first);
-  }
-}
-
-void Socks5Frontend::Stop() {
-  ready_ = nullptr;
-  // Stop may run inside the check's own answer, so the check goes on the loop's next turn.
-  loop_.DeferDelete(std::move(check_));
-  handshake_timer_.Stop();
-  if (client_ != nullptr && !client_->closed()) client_->SetCallbacks(nullptr);
-  client_ = nullptr;
-  early_data_ = nullptr;
-}
+      authenticator_(authenticator) {}
 
 void Socks5Frontend::OnData(Buffer& data) {
   pending_.MoveFrom(data);
@@ -176,17 +143,10 @@ void Socks5Frontend::OnEndOfStream() {
   Complete(Status(ErrorCode::kBadRequest, "the SOCKS client closed before its request"));
 }
 
-void Socks5Frontend::OnError(const Status& status) { Complete(status); }
-
 void Socks5Frontend::Send(const std::string& bytes) {
   Buffer out;
   out.Append(bytes);
   client_->Write(out);
-}
-
-void Socks5Frontend::Complete(Result<ClientRequest> result) {
-  handshake_timer_.Stop();
-  RunOnce(ready_, std::move(result));
 }
 
 void Socks5Frontend::Established(ByteStream& client) {

@@ -4,9 +4,8 @@
 
 #include "auth/proxy_authenticator.h"
 #include "config/config.h"
-#include "frontends/frontend.h"
+#include "frontends/request_frontend.h"
 #include "frontends/socks5_messages.h"
-#include "loop/timer.h"
 
 namespace deputy {
 
@@ -16,24 +15,19 @@ namespace deputy {
 // look up); its port maps to a service as a CONNECT `domain:port` does. The success reply is
 // sent only once the upstream is verified; bytes the client pipelines after its request wait
 // in the early data until then.
-class Socks5Frontend : public Frontend, private StreamCallbacks {
+class Socks5Frontend : public RequestFrontend {
  public:
   Socks5Frontend(EventLoop& loop, const ListenerConfig& listener, const Config& config,
                  ProxyAuthenticator* authenticator);
 
-  void Start(ByteStream& client, const std::optional<IpAddress>& client_ip, Buffer& early_data,
-             ReadyCallback ready) override;
   void Established(ByteStream& client) override;
   bool Refuse(ByteStream& client, const Status& status) override;
-  void Stop() override;
 
  private:
   enum class Phase { kGreeting, kUserPass, kAuthenticating, kRequest, kDone };
 
   void OnData(Buffer& data) override;
   void OnEndOfStream() override;
-  void OnWriteDrained() override {}
-  void OnError(const Status& status) override;
 
   // Advance reads every whole message pending holds, in order.
   void Advance();
@@ -41,16 +35,9 @@ class Socks5Frontend : public Frontend, private StreamCallbacks {
   void OnUserPass(socks5::UserPass credentials);
   void OnRequest(const socks5::Request& request);
   void Send(const std::string& bytes);
-  void Complete(Result<ClientRequest> result);
 
-  EventLoop& loop_;
   const Config& config_;
   ProxyAuthenticator* authenticator_;
-  Timer handshake_timer_;
-  ByteStream* client_ = nullptr;
-  std::optional<IpAddress> client_ip_;
-  Buffer* early_data_ = nullptr;
-  ReadyCallback ready_;
   Buffer pending_;  // received, not yet read as a message
   Phase phase_ = Phase::kGreeting;
   // What Refuse answers in: nothing before a method is chosen (or 0xff when none was
@@ -59,7 +46,6 @@ class Socks5Frontend : public Frontend, private StreamCallbacks {
   // The reply for a request refused for its command or address type, which no ErrorCode says.
   std::optional<socks5::Reply> request_reply_;
   std::string user_;
-  std::unique_ptr<PasswordCheck> check_;
 };
 
 }  // namespace deputy

@@ -1,5 +1,7 @@
 #include "frontends/socks5_messages.h"
 
+#include "base/ascii.h"
+
 namespace deputy::socks5 {
 
 namespace {
@@ -44,12 +46,8 @@ Parsed ReadUserPass(std::string_view bytes, UserPass* out, size_t* consumed, Sta
   if (user_length == 0) return Fail(error, "the SOCKS user name is empty");
   out->user.assign(bytes.substr(2, user_length));
   out->password.assign(bytes.substr(3 + user_length, password_length));
-  for (std::string_view text : {std::string_view(out->user), std::string_view(out->password)}) {
-    for (char c : text) {
-      if (static_cast<uint8_t>(c) < 0x20 || c == 0x7f) {
-        return Fail(error, "the SOCKS credentials hold control characters");
-      }
-    }
+  if (HasControlCharacter(out->user) || HasControlCharacter(out->password)) {
+    return Fail(error, "the SOCKS credentials hold control characters");
   }
   *consumed = total;
   return Parsed::kDone;

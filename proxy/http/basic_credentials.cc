@@ -11,17 +11,6 @@
 
 namespace deputy {
 
-namespace {
-
-bool HasControl(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == 0x7f;
-  });
-}
-
-}  // namespace
-
 Result<BasicCredentials> ParseBasicCredentials(std::string_view value) {
   const size_t space = value.find(' ');
   const std::string_view scheme = value.substr(0, space);
@@ -50,7 +39,7 @@ Result<BasicCredentials> ParseBasicCredentials(std::string_view value) {
     result = Status(ErrorCode::kBadRequest, "Basic credentials are not user:password");
   } else if (colon == 0) {
     result = Status(ErrorCode::kBadRequest, "Basic credentials have an empty user name");
-  } else if (HasControl(pair)) {
+  } else if (HasControlCharacter(pair)) {
     result = Status(ErrorCode::kBadRequest, "Basic credentials hold control characters");
   } else {
     result =

@@ -36,7 +36,8 @@ DEPUTY_FUZZER(proxy_header) {
   size_t alone_consumed = 0;
   DEPUTY_FUZZ_CHECK(ParseProxyHeader(bytes.substr(0, consumed), &alone, &alone_consumed, &error) ==
                         ProxyHeaderParse::kDone &&
-                    alone_consumed == consumed && alone.source.has_value() == header.source.has_value());
+                    alone_consumed == consumed &&
+                    alone.source.has_value() == header.source.has_value());
 }
 
 }  // namespace deputy::fuzz::proxy_header

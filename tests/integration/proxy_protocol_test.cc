@@ -19,8 +19,14 @@ const std::string kV2Signature("\r\n\r\n\0\r\nQUIT\n", 12);
 // V2Tcp4 is a v2 PROXY header for a TCP connection from `a.b.c.d`:`port`.
 std::string V2Tcp4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
   std::string header = kV2Signature + std::string("\x21\x11\x00\x0c", 4);
-  header += std::string{static_cast<char>(a), static_cast<char>(b), static_cast<char>(c),
-                        static_cast<char>(d), 10, 0, 0, 1};
+  header += std::string{static_cast<char>(a),
+                        static_cast<char>(b),
+                        static_cast<char>(c),
+                        static_cast<char>(d),
+                        10,
+                        0,
+                        0,
+                        1};
   header += std::string{static_cast<char>(port >> 8), static_cast<char>(port & 0xff), 0x0c, 0x38};
   return header;
 }
@@ -45,8 +51,9 @@ class ProxyProtocolTest : public ::testing::Test {
   }
 
   double ProxyProtocolErrors() {
-    return ScrapeMetric(world_.deputy->Port("admin"),
-                        "deputy_tunnels_total{listener=\"connect\",result=\"proxy_protocol_error\"}")
+    return ScrapeMetric(
+               world_.deputy->Port("admin"),
+               "deputy_tunnels_total{listener=\"connect\",result=\"proxy_protocol_error\"}")
         .value_or(-1);
   }
 
@@ -67,10 +74,11 @@ TEST_F(ProxyProtocolTest, CurlSendingAV1HeaderThroughAFixedListenerGetsThrough) 
                                         {"proxy_protocol", true},
                                         {"proxy_protocol_from", {"127.0.0.0/8"}}});
   world_.StartDeputy();
-  CurlRun run = CurlThroughProxy(0,
-                                 "http://127.0.0.1:" + std::to_string(world_.deputy->Port("fixed")) +
-                                     World::kWellKnownPrefix + "greeting",
-                                 {"--haproxy-protocol"});
+  CurlRun run =
+      CurlThroughProxy(0,
+                       "http://127.0.0.1:" + std::to_string(world_.deputy->Port("fixed")) +
+                           World::kWellKnownPrefix + "greeting",
+                       {"--haproxy-protocol"});
   EXPECT_EQ(run.exit_code, 0) << run.stderr_text;
   EXPECT_EQ(run.body, "hello behind a balancer");
   ASSERT_TRUE(world_.deputy->WaitForAccessLogLines(1));
@@ -127,9 +135,8 @@ TEST_F(ProxyProtocolTest, AMissingMalformedTruncatedOrSlowHeaderIsClosedAndCount
   world_.config["listeners"][0]["header_timeout_ms"] = 300;
   world_.StartDeputy();
   const std::string connect = ConnectRequest("example.org:xmpp-client");
-  for (const std::string& bytes :
-       {connect, std::string("PROXY TCP4 192.0.2.7\r\n") + connect,
-        V2Tcp4(192, 0, 2, 7, 1).substr(0, 20)}) {
+  for (const std::string& bytes : {connect, std::string("PROXY TCP4 192.0.2.7\r\n") + connect,
+                                   V2Tcp4(192, 0, 2, 7, 1).substr(0, 20)}) {
     Socket socket = ConnectTcp(world_.deputy->Port("connect"));
     ASSERT_TRUE(SendAll(socket.fd(), bytes));
     if (bytes.size() == 20) ASSERT_TRUE(ShutdownWrite(socket.fd()));

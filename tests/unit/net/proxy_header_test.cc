@@ -51,7 +51,8 @@ TEST(ProxyHeader, WaitsForAWholeHeaderOfEitherVersion) {
   for (size_t n = 0; n < line.size(); ++n) {
     EXPECT_EQ(Parse(line.substr(0, n)).parse, ProxyHeaderParse::kNeedMore) << n;
   }
-  const std::string v2 = V2(0x21, 0x11, std::string("\xc0\x00\x02\x07\x0a\x00\x00\x01\xdc\x04\x0c\x38", 12));
+  const std::string v2 =
+      V2(0x21, 0x11, std::string("\xc0\x00\x02\x07\x0a\x00\x00\x01\xdc\x04\x0c\x38", 12));
   for (size_t n = 0; n < v2.size(); ++n) {
     EXPECT_EQ(Parse(v2.substr(0, n)).parse, ProxyHeaderParse::kNeedMore) << n;
   }
