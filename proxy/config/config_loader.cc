@@ -154,7 +154,7 @@ ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string&
   }
   // A fixed listener reads no request head, so head limits would silently do nothing.
   object.Forbid("max_header_bytes", "only connect listeners take max_header_bytes");
-  object.Forbid("header_timeout_ms", "only connect listeners take header_timeout_ms");
+  object.Forbid("header_timeout_ms", "only connect and socks5 listeners take header_timeout_ms");
   object.Forbid("auth",
                 "a fixed listener's client sends no credentials; use a connect or socks5 listener");
   return listener;

@@ -34,7 +34,9 @@ class Frontend {
 
   virtual ~Frontend() = default;
   // Start reads the client's request; bytes that follow it are left in `early_data`. `ready`
-  // runs once, from the loop. `client_ip` is whom the request comes from, for authentication.
+  // runs once: from the loop, or inside Start when `early_data` already holds the request
+  // (bytes that came with a PROXY protocol header). `client_ip` is whom the request comes
+  // from, for authentication.
   virtual void Start(ByteStream& client, const std::optional<IpAddress>& client_ip,
                      Buffer& early_data, ReadyCallback ready) = 0;
   // Established tells the client that the verified tunnel is up.

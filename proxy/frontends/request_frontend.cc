@@ -6,6 +6,7 @@ namespace deputy {
 
 RequestFrontend::RequestFrontend(EventLoop& loop, uint32_t timeout_ms, std::string what)
     : loop_(loop),
+      timeout_ms_(timeout_ms),
       timer_(loop, [this, timeout_ms, what = std::move(what)] {
         Complete(Status(ErrorCode::kRequestTimeout,
                         what + " not complete within " + std::to_string(timeout_ms) + " ms"));

@@ -27,6 +27,8 @@ class RequestFrontend : public Frontend, protected StreamCallbacks {
   void Complete(Result<ClientRequest> result);
   // StopTimer ends the time bound once the request is in (a check has a timeout of its own).
   void StopTimer() { timer_.Stop(); }
+  // RestartTimer gives the rest of the request a whole timeout again.
+  void RestartTimer() { timer_.Start(timeout_ms_); }
 
   void OnWriteDrained() override {}
   void OnError(const Status& status) override { Complete(status); }
@@ -39,6 +41,7 @@ class RequestFrontend : public Frontend, protected StreamCallbacks {
 
  private:
   ReadyCallback ready_;
+  uint32_t timeout_ms_;
   Timer timer_;
 };
 

@@ -24,7 +24,9 @@ Socks5Frontend::Socks5Frontend(EventLoop& loop, const ListenerConfig& listener,
 void Socks5Frontend::OnData(Buffer& data) {
   pending_.MoveFrom(data);
   Advance();
-  if (phase_ != Phase::kDone && pending_.size() > kMaxPendingBytes) {
+  // While a check runs, reads are off: what is pending is one read, waiting for its turn.
+  if (phase_ != Phase::kDone && phase_ != Phase::kAuthenticating &&
+      pending_.size() > kMaxPendingBytes) {
     Complete(Status(ErrorCode::kBadRequest, "the SOCKS client sent " +
                                                 std::to_string(pending_.size()) +
                                                 " bytes without completing its request"));
@@ -82,24 +84,31 @@ bool Socks5Frontend::OnGreeting(const socks5::Greeting& greeting) {
     return false;
   }
   Send(socks5::MethodChoice(wanted));
+  // A write that fails at once has ended the session and stopped this frontend.
+  if (client_ == nullptr) return false;
   phase_ = authenticator_ != nullptr ? Phase::kUserPass : Phase::kRequest;
   return true;
 }
 
 void Socks5Frontend::OnUserPass(socks5::UserPass credentials) {
   phase_ = Phase::kAuthenticating;
-  // Nothing more is read until the check is done; what the client pipelines waits.
+  // Nothing more is read until the check is done; what the client pipelines waits. The check
+  // has a timeout of its own, so a slow check does not count against the negotiation.
   client_->SetReadEnabled(false);
+  StopTimer();
   BasicCredentials basic{std::move(credentials.user), std::move(credentials.password)};
   check_ =
       authenticator_->Authenticate(client_ip_, basic, [this, user = basic.user](Status status) {
+        if (client_ == nullptr) return;  // stopped while the answer was on its way
         if (!status.ok()) {
           Complete(std::move(status));
           return;
         }
         user_ = user;
         Send(socks5::UserPassStatus(true));
+        if (client_ == nullptr) return;
         phase_ = Phase::kRequest;
+        RestartTimer();
         client_->SetReadEnabled(true);
         Advance();
       });
@@ -119,8 +128,14 @@ void Socks5Frontend::OnRequest(const socks5::Request& request) {
   }
   if (request.address_type != socks5::kAddressDomain || IsIpLiteral(request.host)) {
     request_reply_ = socks5::Reply::kAddressTypeNotSupported;
+    const bool address = request.address_type == socks5::kAddressIpv4 ||
+                         request.address_type == socks5::kAddressIpv6 ||
+                         request.address_type == socks5::kAddressDomain;
     Complete(Status(ErrorCode::kBadRequest,
-                    "the SOCKS request names an IP address; deputy needs a domain to look up"));
+                    address
+                        ? "the SOCKS request names an IP address; deputy needs a domain to "
+                          "look up"
+                        : "unknown SOCKS address type " + std::to_string(request.address_type)));
     return;
   }
   Result<std::string> domain = NormalizeDomain(request.host);

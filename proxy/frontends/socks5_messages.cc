@@ -79,7 +79,8 @@ Parsed ReadRequest(std::string_view bytes, Request* out, size_t* consumed, Statu
       if (address_length == 0) return Fail(error, "the SOCKS request names an empty host");
       break;
     default:
-      return Fail(error, "unknown SOCKS address type " + std::to_string(out->address_type));
+      *consumed = 4;
+      return Parsed::kDone;
   }
   const size_t total = address_start + address_length + 2;
   if (bytes.size() < total) return Parsed::kNeedMore;
@@ -93,8 +94,6 @@ Parsed ReadRequest(std::string_view bytes, Request* out, size_t* consumed, Statu
 
 Reply ReplyFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk:
-      return Reply::kSucceeded;
     case ErrorCode::kDenied:
     case ErrorCode::kPolicyDenied:
     case ErrorCode::kDestinationProhibited:

@@ -23,8 +23,9 @@ inline constexpr uint8_t kAddressIpv4 = 0x01;
 inline constexpr uint8_t kAddressDomain = 0x03;
 inline constexpr uint8_t kAddressIpv6 = 0x04;
 
-// The longest message deputy reads: a request with a 255-byte name.
-inline constexpr size_t kMaxMessageBytes = 4 + 1 + 255 + 2;
+// The longest message deputy reads: username/password with 255-byte fields (a request with
+// a 255-byte name is 262 bytes).
+inline constexpr size_t kMaxMessageBytes = 1 + 1 + 255 + 1 + 255;
 
 // Reply codes (RFC 1928 section 6).
 enum class Reply : uint8_t {
@@ -57,7 +58,8 @@ struct Request {
   uint16_t port = 0;
 };
 
-// Each reader sets `*consumed` on kDone and `*error` (kBadRequest) on kError.
+// Each reader sets `*consumed` on kDone and `*error` (kBadRequest) on kError. A request with
+// an unknown address type is read as far as its type (4 bytes), for the reply to name it.
 Parsed ReadGreeting(std::string_view bytes, Greeting* out, size_t* consumed, Status* error);
 Parsed ReadUserPass(std::string_view bytes, UserPass* out, size_t* consumed, Status* error);
 Parsed ReadRequest(std::string_view bytes, Request* out, size_t* consumed, Status* error);

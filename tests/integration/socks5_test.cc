@@ -132,6 +132,7 @@ TEST_F(Socks5Test, OnlyConnectToANameIsServedAndTheReplySaysWhy) {
       ReplyCode(Bytes({5, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x14, 0x66})),
       0x08);
   EXPECT_EQ(ReplyCode(ConnectByName("127.0.0.1", 5222)), 0x08);
+  EXPECT_EQ(ReplyCode(Bytes({5, 1, 0, 9, 0, 0})), 0x08);
   // BIND and UDP ASSOCIATE.
   EXPECT_EQ(ReplyCode(ConnectByName("example.org", 5222, 2)), 0x07);
   EXPECT_EQ(ReplyCode(ConnectByName("example.org", 5222, 3)), 0x07);
@@ -175,6 +176,25 @@ TEST_F(Socks5Test, PipelinedBytesWaitForTheVerifiedUpstream) {
   EXPECT_EQ(RecvExact(socket.fd(), 4).data, "ping");
 }
 
+TEST_F(Socks5Test, WithAuthEverythingInOneWriteStillGetsThrough) {
+  // Greeting, longest credentials, request and 2 KiB of early data at once, as a client that
+  // does not wait for answers sends them: nothing is refused, nothing is lost.
+  const std::string user(255, 'u');
+  const std::string password(255, 'p');
+  const std::string users =
+      world_.dir.Write("users", UsersFileText({{user, HashPassword(password)}}));
+  world_.config["listeners"][1]["auth"] = {{"type", "basic"}, {"users_file", users}};
+  world_.StartDeputy();
+  const std::string early(2048, 'e');
+  Socket socket = ConnectTcp(world_.deputy->Port("socks"));
+  ASSERT_TRUE(SendAll(socket.fd(), Bytes({5, 1, 2}) + Bytes({1, 255}) + user + Bytes({255}) +
+                                       password + ConnectByName("example.org", 5222) + early));
+  EXPECT_EQ(RecvExact(socket.fd(), 2).data, Bytes({5, 2}));
+  EXPECT_EQ(RecvExact(socket.fd(), 2).data, Bytes({1, 0}));
+  EXPECT_EQ(RecvExact(socket.fd(), 10).data, Bytes({5, 0, 0, 1, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(RecvExact(socket.fd(), early.size()).data, early);
+}
+
 TEST_F(Socks5Test, PipelinedBytesNeverReachAnUnverifiedUpstream) {
   std::unique_ptr<TlsServer> impostor = world_.EchoServer({"impostor.example"});
   world_.PublishTarget("xmpp-client", impostor->port());
@@ -191,7 +211,7 @@ TEST_F(Socks5Test, PipelinedBytesNeverReachAnUnverifiedUpstream) {
 }
 
 TEST_F(Socks5Test, AMalformedSlowOrTruncatedNegotiationIsClosed) {
-  world_.config["listeners"][1]["header_timeout_ms"] = 200;
+  world_.config["listeners"][1]["header_timeout_ms"] = 1000;
   world_.StartDeputy();
   Socket socks4 = ConnectTcp(world_.deputy->Port("socks"));
   ASSERT_TRUE(SendAll(socks4.fd(), Bytes({4, 1, 0x14, 0x66, 127, 0, 0, 1, 0})));
