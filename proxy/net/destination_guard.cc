@@ -38,11 +38,6 @@ std::vector<IpAddress> EmbeddedIpv4(const IpAddress& address) {
   return out;
 }
 
-bool AnyContains(const std::vector<IpNetwork>& networks, const IpAddress& address) {
-  return std::any_of(networks.begin(), networks.end(),
-                     [&](const IpNetwork& network) { return network.Contains(address); });
-}
-
 }  // namespace
 
 const std::vector<DestinationGuard::NamedNetwork>& DestinationGuard::SpecialPurpose() {

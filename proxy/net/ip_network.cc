@@ -93,4 +93,9 @@ IpAddress Unmapped(const IpAddress& address) {
   return v4;
 }
 
+bool AnyContains(const std::vector<IpNetwork>& networks, const IpAddress& address) {
+  return std::any_of(networks.begin(), networks.end(),
+                     [&](const IpNetwork& network) { return network.Contains(address); });
+}
+
 }  // namespace deputy

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "net/address.h"
@@ -34,6 +35,9 @@ struct IpNetwork {
 // set beyond the prefix ("10.0.0.1/8") are refused: they usually mean a typo, and the operator
 // should see it. Errors are kInvalidConfig and quote the input.
 Result<IpNetwork> ParseIpNetwork(std::string_view text);
+
+// AnyContains says whether one of `networks` holds `address`.
+bool AnyContains(const std::vector<IpNetwork>& networks, const IpAddress& address);
 
 // Ipv4MappedNetwork is ::ffff:0:0/96, how a dual-stack socket shows an IPv4 peer; Unmapped
 // turns such an address into the IPv4 address it carries and returns any other unchanged.

@@ -63,9 +63,7 @@ void Session::Start() {
   }
   // Only the load balancers may say who the client is.
   const bool trusted =
-      client_ip_ &&
-      std::any_of(listener_.proxy_protocol_from.begin(), listener_.proxy_protocol_from.end(),
-                  [&](const IpNetwork& n) { return n.Contains(Unmapped(*client_ip_)); });
+      client_ip_ && AnyContains(listener_.proxy_protocol_from, Unmapped(*client_ip_));
   if (!trusted) {
     Finish(Status(
         ErrorCode::kProxyProtocol,
