@@ -12,6 +12,7 @@
 #include "config/services_db.h"
 #include "log/process_logs.h"
 #include "server.h"
+#include "tls/tls_server_context.h"
 
 namespace {
 
@@ -52,6 +53,16 @@ int Check(const std::string& config_path) {
     deputy::Result<deputy::UsersTable> users = deputy::UsersTable::Load(listener.auth->users_file);
     if (!users.ok()) {
       std::cerr << config_path << ": listener " << listener.name << ": " << users.status().message()
+                << "\n";
+      return 1;
+    }
+  }
+  // Certificates and keys are loaded as `run` would, so a key that does not match shows here.
+  for (const deputy::ListenerConfig& listener : config->listeners) {
+    if (!listener.tls) continue;
+    deputy::Result<deputy::TlsServerContext> tls = deputy::TlsServerContext::Create(*listener.tls);
+    if (!tls.ok()) {
+      std::cerr << config_path << ": listener " << listener.name << ": " << tls.status().message()
                 << "\n";
       return 1;
     }

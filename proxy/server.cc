@@ -74,6 +74,7 @@ Server::~Server() {
   listeners_.clear();
   delegations_.reset();
   authenticators_.clear();
+  client_tls_.clear();
   sigterm_.Close();
   sigint_.Close();
   sighup_.Close();
@@ -105,6 +106,7 @@ Status Server::Start() {
   }
   metrics_.PolicyDecisions(kDefaultRule, ActionName(policy_.default_action()));
   if (Status users = LoadUsersFiles(); !users.ok()) return users;
+  if (Status tls = LoadListenerTls(); !tls.ok()) return tls;
 
   for (const ListenerConfig& listener : config_.listeners) {
     auto endpoint = ToEndpoint(listener.address);
@@ -146,9 +148,12 @@ Status Server::Start() {
       sighup_.get(),
       [](uv_signal_t* h, int) {
         spdlog::info(
-            "received SIGHUP: re-reading users files (the rest of the configuration "
-            "is read only at start)");
-        if (auto* self = OwnerOf<Server>(h)) self->ReloadUsersFiles();
+            "received SIGHUP: re-reading users files and listener certificates (the rest of "
+            "the configuration is read only at start)");
+        if (auto* self = OwnerOf<Server>(h)) {
+          self->ReloadUsersFiles();
+          self->ReloadListenerTls();
+        }
       },
       SIGHUP);
   FitConnectionsToDescriptors();
@@ -181,6 +186,52 @@ void Server::ReloadUsersFiles() {
                    authenticator->users());
       WarnIfMixedHashes(*authenticator);
     }
+  }
+}
+
+Result<TlsServerContext> Server::LoadTls(const ListenerConfig& listener) {
+  Result<TlsServerContext> context = TlsServerContext::Create(*listener.tls);
+  metrics_.ListenerTlsLoads(listener.name, context.ok() ? "ok" : "error").Increment();
+  if (!context.ok()) return context;
+  metrics_.ListenerCertificateExpiry(listener.name).Set(static_cast<double>(context->not_after()));
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (context->not_after() <= now) {
+    spdlog::warn("listener {}: the certificate in {} has expired; clients will refuse it",
+                 listener.name, listener.tls->cert_file);
+  }
+  return context;
+}
+
+Status Server::LoadListenerTls() {
+  for (const ListenerConfig& listener : config_.listeners) {
+    if (!listener.tls) continue;
+    metrics_.ListenerTlsLoads(listener.name, "ok");
+    metrics_.ListenerTlsLoads(listener.name, "error");
+    for (std::string_view result : {"ok", "ok_with_identity", "error"}) {
+      metrics_.ClientTlsHandshakes(listener.name, result);
+    }
+    Result<TlsServerContext> context = LoadTls(listener);
+    if (!context.ok()) {
+      return Status(context.status().code(),
+                    "listener " + listener.name + ": " + context.status().message());
+    }
+    client_tls_.insert_or_assign(&listener, std::move(context).value());
+  }
+  return Status::Ok();
+}
+
+void Server::ReloadListenerTls() {
+  for (auto& [listener, context] : client_tls_) {
+    Result<TlsServerContext> reloaded = LoadTls(*listener);
+    if (!reloaded.ok()) {
+      spdlog::error("listener {}: TLS certificate not reloaded, the one loaded before stays: {}",
+                    listener->name, reloaded.status().message());
+      continue;
+    }
+    // Connections hold their own reference to the old context, so none of them is touched.
+    context = std::move(reloaded).value();
+    spdlog::info("listener {}: TLS certificate reloaded from {}", listener->name,
+                 listener->tls->cert_file);
   }
 }
 
@@ -251,8 +302,10 @@ void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream>
     if (!destination.port) destination.port = PortForService(listener.service, config_);
     frontend = std::make_unique<FixedFrontend>(loop_, std::move(destination));
   }
-  auto* session = new Session(*services_, listener, std::move(client), std::move(frontend),
-                              [this, &listener](Session* s) {
+  const auto tls = client_tls_.find(&listener);
+  SSL_CTX* client_tls = tls == client_tls_.end() ? nullptr : tls->second.get();
+  auto* session = new Session(*services_, listener, std::move(client), client_tls,
+                              std::move(frontend), [this, &listener](Session* s) {
                                 --open_per_listener_[&listener];
                                 OnSessionFinished(s);
                               });

@@ -23,6 +23,7 @@
 #include "policy/access_policy.h"
 #include "session/session.h"
 #include "tls/tls_context.h"
+#include "tls/tls_server_context.h"
 
 namespace deputy {
 
@@ -51,6 +52,12 @@ class Server {
   Status LoadUsersFiles();
   // ReloadUsersFiles re-reads them (SIGHUP); a file that fails keeps the users read before.
   void ReloadUsersFiles();
+  // LoadListenerTls creates the server context of every listener with tls.
+  Status LoadListenerTls();
+  // ReloadListenerTls re-creates them (SIGHUP); one that fails keeps the context before.
+  void ReloadListenerTls();
+  // LoadTls creates `listener`'s context and records the load in the metrics.
+  Result<TlsServerContext> LoadTls(const ListenerConfig& listener);
   // FitConnectionsToDescriptors raises the open-file limit and sets max_connections_ from
   // limits.max_connections, or from what the limit leaves room for.
   void FitConnectionsToDescriptors();
@@ -74,6 +81,7 @@ class Server {
   CredentialCache verified_credentials_;
   AuthServices auth_services_;
   std::map<const ListenerConfig*, std::unique_ptr<ProxyAuthenticator>> authenticators_;
+  std::map<const ListenerConfig*, TlsServerContext> client_tls_;
   std::unique_ptr<SessionServices> services_;
   std::vector<ListenerSlot> listeners_;
   std::unique_ptr<AdminServer> admin_;

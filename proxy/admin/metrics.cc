@@ -68,7 +68,25 @@ Metrics::Metrics()
       proxy_users_(prometheus::BuildGauge()
                        .Name("deputy_proxy_users")
                        .Help("Users in force from a listener's users file.")
-                       .Register(*registry_)) {
+                       .Register(*registry_)),
+      listener_tls_loads_(
+          prometheus::BuildCounter()
+              .Name("deputy_listener_tls_loads_total")
+              .Help("Loads of a TLS listener's certificate, key and client CA file (at start and "
+                    "on SIGHUP), by result: ok, or error (the ones loaded before stay).")
+              .Register(*registry_)),
+      listener_certificate_expiry_(
+          prometheus::BuildGauge()
+              .Name("deputy_listener_certificate_expiry_timestamp_seconds")
+              .Help("When the certificate a TLS listener presents expires (notAfter), in "
+                    "seconds since the Unix epoch.")
+              .Register(*registry_)),
+      client_tls_handshakes_(
+          prometheus::BuildCounter()
+              .Name("deputy_client_tls_handshakes_total")
+              .Help("TLS handshakes of clients with a TLS listener, by result: ok, "
+                    "ok_with_identity (a verified client certificate), or error.")
+              .Register(*registry_)) {
   bytes_upstream_ = &bytes_.Add({{"direction", "upstream"}});
   bytes_downstream_ = &bytes_.Add({{"direction", "downstream"}});
   upstream_handshake_ = &prometheus::BuildHistogram()
@@ -174,6 +192,21 @@ prometheus::Counter& Metrics::UsersFileLoads(std::string_view listener, std::str
 
 prometheus::Gauge& Metrics::ProxyUsers(std::string_view listener) {
   return proxy_users_.Add({{"listener", std::string(listener)}});
+}
+
+prometheus::Counter& Metrics::ListenerTlsLoads(std::string_view listener, std::string_view result) {
+  return listener_tls_loads_.Add(
+      {{"listener", std::string(listener)}, {"result", std::string(result)}});
+}
+
+prometheus::Gauge& Metrics::ListenerCertificateExpiry(std::string_view listener) {
+  return listener_certificate_expiry_.Add({{"listener", std::string(listener)}});
+}
+
+prometheus::Counter& Metrics::ClientTlsHandshakes(std::string_view listener,
+                                                  std::string_view result) {
+  return client_tls_handshakes_.Add(
+      {{"listener", std::string(listener)}, {"result", std::string(result)}});
 }
 
 prometheus::Gauge& Metrics::PasswordChecks(std::string_view state) {

@@ -40,6 +40,9 @@ class Metrics {
   prometheus::Counter& UsersFileLoads(std::string_view listener, std::string_view result);
   prometheus::Gauge& ProxyUsers(std::string_view listener);
   prometheus::Gauge& PasswordChecks(std::string_view state);
+  prometheus::Counter& ListenerTlsLoads(std::string_view listener, std::string_view result);
+  prometheus::Gauge& ListenerCertificateExpiry(std::string_view listener);
+  prometheus::Counter& ClientTlsHandshakes(std::string_view listener, std::string_view result);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -53,6 +56,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& proxy_authentications_;
   prometheus::Family<prometheus::Counter>& users_file_loads_;
   prometheus::Family<prometheus::Gauge>& proxy_users_;
+  prometheus::Family<prometheus::Counter>& listener_tls_loads_;
+  prometheus::Family<prometheus::Gauge>& listener_certificate_expiry_;
+  prometheus::Family<prometheus::Counter>& client_tls_handshakes_;
   prometheus::Family<prometheus::Gauge>* password_checks_;
   prometheus::Counter* bytes_upstream_;
   prometheus::Counter* bytes_downstream_;

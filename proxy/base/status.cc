@@ -43,6 +43,8 @@ constexpr std::array<ErrorInfo, static_cast<size_t>(ErrorCode::kInternal) + 1> k
     {"auth_overloaded", "connection_limit_reached", 503},
     // Never sent: the peer is a load balancer that sent no usable header; it is closed.
     {"proxy_protocol_error", "http_request_error", 400},
+    // Never sent: the client's TLS handshake failed, so there is no channel to answer on.
+    {"client_tls_error", "tls_protocol_error", 400},
     {"internal_error", "proxy_internal_error", 500},
 }};
 

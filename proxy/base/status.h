@@ -45,6 +45,7 @@ enum class ErrorCode : uint8_t {
   kAuthRateLimited,
   kAuthOverloaded,
   kProxyProtocol,
+  kClientTls,
   kInternal,
 };
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "net/ip_network.h"
+#include "tls/tls_server_settings.h"
 #include "tls/tls_version.h"
 
 namespace deputy {
@@ -28,6 +29,12 @@ struct ListenerAuthConfig {
   std::string realm = "deputy";
 };
 
+// TLS toward the listener's clients: what tls/tls_server_context.h loads (and re-loads on
+// SIGHUP), and how long a client may take over its handshake.
+struct ListenerTlsConfig : TlsServerSettings {
+  uint32_t handshake_timeout_ms = 10000;
+};
+
 struct ListenerConfig {
   std::string name;
   ListenerType type = ListenerType::kConnect;
@@ -47,6 +54,8 @@ struct ListenerConfig {
   // the address it carries is the client's for policy, logs and authentication.
   bool proxy_protocol = false;
   std::vector<IpNetwork> proxy_protocol_from;
+  // The client speaks TLS to deputy (after the PROXY header, when there is one).
+  std::optional<ListenerTlsConfig> tls;
 };
 
 struct AdminConfig {

@@ -81,11 +81,38 @@ ListenerAuthConfig ReadListenerAuth(Errors* errors, const Json& json, const std:
   return auth;
 }
 
+ListenerTlsConfig ReadListenerTls(Errors* errors, const Json& json, const std::string& path) {
+  const Object object(errors, json, path,
+                      {"cert_file", "key_file", "client_ca_file", "require_client_cert",
+                       "min_version", "handshake_timeout_ms"});
+  ListenerTlsConfig tls;
+  if (const Json* cert = object.Require("cert_file", "required: the PEM certificate chain")) {
+    ReadString(errors, *cert, object.PathOf("cert_file"), &tls.cert_file);
+  }
+  if (const Json* key = object.Require("key_file", "required: the PEM private key")) {
+    ReadString(errors, *key, object.PathOf("key_file"), &tls.key_file);
+  }
+  if (const Json* ca = object.Find("client_ca_file")) {
+    ReadString(errors, *ca, object.PathOf("client_ca_file"), &tls.client_ca_file);
+  }
+  if (const Json* required = object.Find("require_client_cert")) {
+    ReadBool(errors, *required, object.PathOf("require_client_cert"), &tls.require_client_cert);
+    if (tls.client_ca_file.empty()) {
+      errors->Add(object.PathOf("require_client_cert"),
+                  "only with client_ca_file: the CAs that issue client certificates");
+    }
+  }
+  object.Choice<TlsVersion>(
+      "min_version", {{"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}}, &tls.min_version);
+  object.Positive("handshake_timeout_ms", &tls.handshake_timeout_ms);
+  return tls;
+}
+
 ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string& path) {
-  const Object object(
-      errors, json, path,
-      {"name", "type", "address", "domain", "service", "port", "max_header_bytes",
-       "header_timeout_ms", "max_connections", "auth", "proxy_protocol", "proxy_protocol_from"});
+  const Object object(errors, json, path,
+                      {"name", "type", "address", "domain", "service", "port", "max_header_bytes",
+                       "header_timeout_ms", "max_connections", "auth", "proxy_protocol",
+                       "proxy_protocol_from", "tls"});
   ListenerConfig listener;
   if (const Json* name = object.Require("name");
       name != nullptr && ReadString(errors, *name, object.PathOf("name"), &listener.name) &&
@@ -114,6 +141,9 @@ ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string&
   if (listener.proxy_protocol && listener.proxy_protocol_from.empty() && object.valid()) {
     errors->Add(object.PathOf("proxy_protocol_from"),
                 "required with proxy_protocol: the networks of the load balancers");
+  }
+  if (const Json* tls = object.Find("tls")) {
+    listener.tls = ReadListenerTls(errors, *tls, object.PathOf("tls"));
   }
 
   if (listener.type == ListenerType::kSocks5) {
@@ -589,11 +619,23 @@ Result<Config> LoadConfig(const std::string& path) {
 }
 
 Status CheckFilesReadable(const Config& config) {
-  if (Status status = config_json::CheckReadable("discovery.ca_file", config.discovery.ca_file);
-      !status.ok()) {
-    return status;
+  std::vector<std::pair<std::string, const std::string*>> files = {
+      {"discovery.ca_file", &config.discovery.ca_file},
+      {"upstream.ca_file", &config.upstream.ca_file}};
+  for (size_t i = 0; i < config.listeners.size(); ++i) {
+    const std::optional<ListenerTlsConfig>& tls = config.listeners[i].tls;
+    if (!tls) continue;
+    const std::string path = config_json::Index("listeners", i) + ".tls.";
+    files.emplace_back(path + "cert_file", &tls->cert_file);
+    files.emplace_back(path + "key_file", &tls->key_file);
+    if (!tls->client_ca_file.empty()) {
+      files.emplace_back(path + "client_ca_file", &tls->client_ca_file);
+    }
   }
-  return config_json::CheckReadable("upstream.ca_file", config.upstream.ca_file);
+  for (const auto& [path, file] : files) {
+    if (Status status = config_json::CheckReadable(path, *file); !status.ok()) return status;
+  }
+  return Status::Ok();
 }
 
 }  // namespace deputy

@@ -162,10 +162,6 @@ PolicyRule ReadRule(Errors* errors, const Json& json, const std::string& path) {
   rule.users = ReadMatcher<std::string>(errors, object, "users", "user names", ReadString);
   rule.identities =
       ReadMatcher<std::string>(errors, object, "identities", "identities", ReadIdentity);
-  // A rule that can never match would silently do nothing, so refuse it until clients have
-  // identities (client certificates). Users are checked against the listeners' auth later.
-  object.Forbid("identities",
-                "no listener verifies client certificates yet, so this could never match");
   rule.listeners =
       ReadMatcher<std::string>(errors, object, "listeners", "listener names", ReadString);
   rule.domains = ReadMatcher<std::string>(errors, object, "domains", "domains", ReadDomainPattern);
@@ -241,6 +237,15 @@ void CheckPolicyListeners(Errors* errors, const PolicyConfig& policy,
     if (rule.users && !authenticated) {
       errors->Add(Index("policy.rules", i) + ".users",
                   "no listener this rule applies to has auth, so this could never match");
+    }
+    // Identities likewise exist only where a listener verifies client certificates.
+    const bool verified = std::any_of(listeners.begin(), listeners.end(), [&](const auto& l) {
+      return named(l) && l.tls.has_value() && !l.tls->client_ca_file.empty();
+    });
+    if (rule.identities && !verified) {
+      errors->Add(Index("policy.rules", i) + ".identities",
+                  "no listener this rule applies to has tls.client_ca_file, so this could never "
+                  "match");
     }
   }
 }

@@ -35,15 +35,21 @@ std::string UtcTimestamp() {
 }  // namespace
 
 Session::Session(SessionServices& services, const ListenerConfig& listener,
-                 std::unique_ptr<TcpStream> client, std::unique_ptr<Frontend> frontend,
-                 FinishedCallback on_finished)
+                 std::unique_ptr<TcpStream> client, SSL_CTX* client_tls,
+                 std::unique_ptr<Frontend> frontend, FinishedCallback on_finished)
     : services_(services),
       listener_(listener),
-      client_(std::move(client)),
+      client_tls_(client_tls),
       frontend_(std::move(frontend)),
       on_finished_(std::move(on_finished)),
       started_(std::chrono::steady_clock::now()),
-      linger_timer_(services.loop, [this] { Finish(result_); }) {}
+      linger_timer_(services.loop, [this] { Finish(result_); }) {
+  if (auto peer = client->peer()) {
+    client_address_ = peer->ToString();
+    client_ip_ = IpAddress::Of(*peer);
+  }
+  client_ = std::move(client);
+}
 
 Session::~Session() {
   if (frontend_) frontend_->Stop();
@@ -51,14 +57,10 @@ Session::~Session() {
 }
 
 void Session::Start() {
-  if (auto peer = client_->peer()) {
-    client_address_ = peer->ToString();
-    client_ip_ = IpAddress::Of(*peer);
-  }
   services_.metrics.Connections(listener_.name).Increment();
   services_.metrics.ActiveConnections(listener_.name).Increment();
   if (!listener_.proxy_protocol) {
-    StartFrontend();
+    AcceptTls();
     return;
   }
   // Only the load balancers may say who the client is.
@@ -81,6 +83,29 @@ void Session::Start() {
       client_address_ = header->source->ToString();
       client_ip_ = IpAddress::Of(*header->source);
     }
+    AcceptTls();
+  });
+}
+
+void Session::AcceptTls() {
+  if (client_tls_ == nullptr) {
+    StartFrontend();
+    return;
+  }
+  tls_acceptor_ = std::make_unique<TlsAcceptor>(services_.loop, client_tls_,
+                                                listener_.tls->handshake_timeout_ms);
+  tls_acceptor_->Start(std::move(client_), early_data_, [this](Result<AcceptedTls> accepted) {
+    services_.loop.DeferDelete(std::move(tls_acceptor_));
+    if (!accepted.ok()) {
+      services_.metrics.ClientTlsHandshakes(listener_.name, "error").Increment();
+      Finish(accepted.status());
+      return;
+    }
+    client_ = std::move(accepted->stream);
+    identities_ = std::move(accepted->identities);
+    services_.metrics
+        .ClientTlsHandshakes(listener_.name, identities_.empty() ? "ok" : "ok_with_identity")
+        .Increment();
     StartFrontend();
   });
 }
@@ -137,7 +162,7 @@ Status Session::Authorize() {
   }
   const AccessDecision decision =
       services_.policy.Decide({client_ip_, listener_.name, destination_.domain,
-                               destination_.service, port, user_, nullptr});
+                               destination_.service, port, user_, &identities_});
   RecordDecision(decision.rule, decision.action);
   if (decision.action == PolicyAction::kAllow) return Status::Ok();
   return Status(ErrorCode::kPolicyDenied,
@@ -352,6 +377,7 @@ void Session::Finish(const Status& status) {
   // ended session.
   if (frontend_) frontend_->Stop();
   services_.loop.DeferDelete(std::move(proxy_reader_));
+  services_.loop.DeferDelete(std::move(tls_acceptor_));
   lookup_.reset();
   attempt_.reset();
   linger_timer_.Stop();
@@ -368,6 +394,8 @@ void Session::WriteAccessLog(const Status& status) {
   line["listener"] = listener_.name;
   line["client"] = client_address_;
   if (!user_.empty()) line["user"] = user_;
+  // The first identity: a SPIFFE ID when the certificate has one (URI names come first).
+  if (!identities_.empty()) line["identity"] = identities_.front();
   line["domain"] = destination_.domain;
   line["service"] = destination_.service;
   if (!policy_rule_.empty()) line["rule"] = policy_rule_;

@@ -19,6 +19,7 @@
 #include "net/ip_network.h"
 #include "net/tcp_stream.h"
 #include "policy/access_policy.h"
+#include "tls/tls_acceptor.h"
 #include "tls/tls_connector.h"
 #include "tunnel/tunnel.h"
 
@@ -45,9 +46,10 @@ class Session : public Deferrable, private StreamCallbacks {
  public:
   using FinishedCallback = std::function<void(Session*)>;
 
+  // `client_tls` is the listener's server context when the listener speaks TLS, else null.
   Session(SessionServices& services, const ListenerConfig& listener,
-          std::unique_ptr<TcpStream> client, std::unique_ptr<Frontend> frontend,
-          FinishedCallback on_finished);
+          std::unique_ptr<TcpStream> client, SSL_CTX* client_tls,
+          std::unique_ptr<Frontend> frontend, FinishedCallback on_finished);
   ~Session() override;
 
   void Start();
@@ -55,7 +57,10 @@ class Session : public Deferrable, private StreamCallbacks {
   void Abort();
 
  private:
-  // StartFrontend hands the client to the frontend, after the PROXY header if there is one.
+  // AcceptTls runs the client's TLS handshake, after the PROXY header if there is one.
+  void AcceptTls();
+  // StartFrontend hands the client to the frontend, after the PROXY header and the TLS
+  // handshake when the listener has them.
   void StartFrontend();
   void OnRequest(Result<ClientRequest> request);
   // Authorize applies policy.connect_ports and the access rules to the named destination.
@@ -88,9 +93,11 @@ class Session : public Deferrable, private StreamCallbacks {
 
   SessionServices& services_;
   const ListenerConfig& listener_;
-  std::unique_ptr<TcpStream> client_;
+  std::unique_ptr<ByteStream> client_;  // plain TCP, or TLS once the handshake is done
+  SSL_CTX* client_tls_;
   std::unique_ptr<Frontend> frontend_;
   std::unique_ptr<ProxyHeaderReader> proxy_reader_;  // until the PROXY header is read
+  std::unique_ptr<TlsAcceptor> tls_acceptor_;        // during the client's TLS handshake
   FinishedCallback on_finished_;
   std::chrono::steady_clock::time_point started_;
   std::string client_address_;
@@ -98,7 +105,8 @@ class Session : public Deferrable, private StreamCallbacks {
   std::string_view policy_rule_;  // the rule that allowed or denied; empty before the decision
   Buffer early_data_;
   Destination destination_;
-  std::string user_;  // the authenticated proxy user, if the listener has auth
+  std::string user_;                     // the authenticated proxy user, if the listener has auth
+  std::vector<std::string> identities_;  // the verified client certificate's identities
   std::unique_ptr<DelegationLookup> lookup_;
   std::vector<Target> targets_;
   size_t next_target_ = 0;

@@ -59,11 +59,10 @@ int TlsStream::BioWrite(BIO* bio, const char* in, int len) {
   return len;
 }
 
-void TlsStream::Handshake(const std::string& verify_name, HandshakeCallback done) {
-  handshake_done_ = std::move(done);
+bool TlsStream::AttachBuffers() {
   if (!ssl_) {
     FinishHandshake(Status(ErrorCode::kInternal, "SSL_new: " + DrainSslErrors()));
-    return;
+    return false;
   }
   BIO* bio = BIO_new(BufferBioMethod());
   BIO_set_data(bio, this);
@@ -71,6 +70,21 @@ void TlsStream::Handshake(const std::string& verify_name, HandshakeCallback done
   BIO_up_ref(bio);
   SSL_set0_rbio(ssl_.get(), bio);
   SSL_set0_wbio(ssl_.get(), bio);
+  return true;
+}
+
+void TlsStream::Accept(Buffer& received, HandshakeCallback done) {
+  handshake_done_ = std::move(done);
+  if (!AttachBuffers()) return;
+  SSL_set_accept_state(ssl_.get());
+  ciphertext_in_.MoveFrom(received);
+  transport_->SetReadEnabled(true);
+  ContinueHandshake();
+}
+
+void TlsStream::Handshake(const std::string& verify_name, HandshakeCallback done) {
+  handshake_done_ = std::move(done);
+  if (!AttachBuffers()) return;
 
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl_.get());
   // RFC 9525: subjectAltName only, no common-name fallback. BoringSSL refuses partial wildcards
@@ -205,6 +219,13 @@ void TlsStream::ReadRecords() {
   while (!closed_ && read_enabled_ && !peer_finished_) {
     std::span<uint8_t> space = plaintext_in_.Reserve();
     int rc = SSL_read(ssl_.get(), space.data(), static_cast<int>(space.size()));
+    // Read now: the owner may write from OnData below, and SSL_write resets what
+    // SSL_get_error would say about this read.
+    const int error = rc > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), rc);
+    // Reading can mean answering (a KeyUpdate, an alert), and the answer must not wait for
+    // our next write.
+    FlushCiphertext();
+    if (closed_) return;
     if (rc > 0) {
       plaintext_in_.Commit(static_cast<size_t>(rc));
       delivered += static_cast<size_t>(rc);
@@ -221,7 +242,6 @@ void TlsStream::ReadRecords() {
       if (read_enabled_ && HasBufferedInput()) resume_reading_.Start(0);
       return;
     }
-    int error = SSL_get_error(ssl_.get(), rc);
     if (error == SSL_ERROR_WANT_READ) {
       if (!transport_eof_) return;
       // The transport ended without close_notify: what came so far has been delivered, but

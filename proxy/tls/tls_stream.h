@@ -13,7 +13,8 @@
 
 namespace deputy {
 
-// TlsStream is the client side of TLS over another ByteStream (normally a TcpStream). BoringSSL
+// TlsStream is TLS over another ByteStream (normally a TcpStream), as the client (Handshake,
+// upstream connections) or as the server (Accept, client connections). BoringSSL
 // reads and writes ciphertext through a BIO backed by Buffers, so no socket is touched here and
 // an idle connection holds no buffers. Nothing written before the handshake has verified the
 // peer reaches the transport.
@@ -27,6 +28,10 @@ class TlsStream : public ByteStream, private StreamCallbacks {
   // Handshake starts TLS, expecting a certificate valid for `verify_name` (a DNS name, or an IP
   // address for IP SANs). SNI is `verify_name` unless it is an IP literal.
   void Handshake(const std::string& verify_name, HandshakeCallback done);
+  // Accept answers a client's handshake with the SSL_CTX's certificate, and verifies the
+  // client's certificate when the SSL_CTX asks for one. `received` holds bytes of the client's
+  // that were read already (after a PROXY protocol header); they are taken as ciphertext.
+  void Accept(Buffer& received, HandshakeCallback done);
 
   // SetAllowTruncation decides what a transport end without close_notify means: by default a
   // truncation, reported as an error (kTruncated), since an attacker or a failure can cut TCP
@@ -37,6 +42,8 @@ class TlsStream : public ByteStream, private StreamCallbacks {
   // After a successful handshake: negotiated protocol and cipher, for logs.
   const std::string& version() const { return version_; }
   const std::string& cipher() const { return cipher_; }
+  // The connection, for what the handshake learned about the peer (tls/peer_identity.h).
+  const SSL* ssl() const { return ssl_.get(); }
 
   void SetCallbacks(StreamCallbacks* callbacks) override { callbacks_ = callbacks; }
   void Write(Buffer& data) override;
@@ -57,6 +64,9 @@ class TlsStream : public ByteStream, private StreamCallbacks {
   void OnWriteDrained() override;
   void OnError(const Status& status) override;
 
+  // AttachBuffers connects BoringSSL to the ciphertext Buffers; false (after finishing the
+  // handshake with an error) when there is no SSL to attach.
+  bool AttachBuffers();
   void ContinueHandshake();
   void ReadRecords();
   // HasBufferedInput: ciphertext not yet decrypted, or plaintext BoringSSL holds from a record

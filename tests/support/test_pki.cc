@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec_key.h>
+#include <openssl/err.h>
 #include <openssl/nid.h>
 #include <openssl/obj.h>
 #include <openssl/pem.h>
@@ -75,7 +76,7 @@ void AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
 // AddSubjectAltNames builds the names directly, because the configuration syntax would reject
 // the deliberately odd names some tests need.
 void AddSubjectAltNames(X509* cert, const CertOptions& options) {
-  if (options.dns_names.empty() && options.ip_addresses.empty()) return;
+  if (options.dns_names.empty() && options.ip_addresses.empty() && options.uris.empty()) return;
   bssl::UniquePtr<GENERAL_NAMES> names(sk_GENERAL_NAME_new_null());
   for (const std::string& dns : options.dns_names) {
     bssl::UniquePtr<ASN1_IA5STRING> value(ASN1_IA5STRING_new());
@@ -85,6 +86,15 @@ void AddSubjectAltNames(X509* cert, const CertOptions& options) {
     bssl::UniquePtr<GENERAL_NAME> name(GENERAL_NAME_new());
     GENERAL_NAME_set0_value(name.get(), GEN_DNS, value.release());
     if (!bssl::PushToStack(names.get(), std::move(name))) DieSsl("dNSName");
+  }
+  for (const std::string& uri : options.uris) {
+    bssl::UniquePtr<ASN1_IA5STRING> value(ASN1_IA5STRING_new());
+    if (!value || !ASN1_STRING_set(value.get(), uri.data(), static_cast<int>(uri.size()))) {
+      DieSsl("uniformResourceIdentifier");
+    }
+    bssl::UniquePtr<GENERAL_NAME> name(GENERAL_NAME_new());
+    GENERAL_NAME_set0_value(name.get(), GEN_URI, value.release());
+    if (!bssl::PushToStack(names.get(), std::move(name))) DieSsl("uniformResourceIdentifier");
   }
   for (const std::string& ip : options.ip_addresses) {
     bssl::UniquePtr<ASN1_OCTET_STRING> value(a2i_IPADDRESS(ip.c_str()));
@@ -122,6 +132,7 @@ std::string LeafCommonName(const CertOptions& options) {
   if (!options.common_name.empty()) return options.common_name;
   if (!options.dns_names.empty()) return options.dns_names.front();
   if (!options.ip_addresses.empty()) return options.ip_addresses.front();
+  if (!options.uris.empty()) return options.uris.front();
   return "deputy test certificate";
 }
 
@@ -145,7 +156,8 @@ bssl::UniquePtr<X509> MakeCert(EVP_PKEY* key, const std::string& common_name,
   } else {
     AddExtension(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE");
     AddExtension(cert.get(), issuer, NID_key_usage, "critical,digitalSignature");
-    AddExtension(cert.get(), issuer, NID_ext_key_usage, "serverAuth");
+    AddExtension(cert.get(), issuer, NID_ext_key_usage,
+                 options.client_auth ? "clientAuth" : "serverAuth");
   }
   AddExtension(cert.get(), issuer, NID_subject_key_identifier, "hash");
   AddExtension(cert.get(), issuer, NID_authority_key_identifier, "keyid:always");
@@ -187,6 +199,23 @@ std::string TestCa::WriteCertFile(const std::string& dir) const {
   std::string path = dir + "/ca-" + std::to_string(counter++) + ".pem";
   WriteFileOrDie(path, cert_pem_);
   return path;
+}
+
+void UseKeyPair(SSL_CTX* ctx, const KeyPair& key_pair) {
+  bssl::UniquePtr<BIO> certs(
+      BIO_new_mem_buf(key_pair.cert_pem.data(), static_cast<int>(key_pair.cert_pem.size())));
+  bssl::UniquePtr<X509> leaf(PEM_read_bio_X509(certs.get(), nullptr, nullptr, nullptr));
+  if (!leaf || !SSL_CTX_use_certificate(ctx, leaf.get())) DieSsl("certificate");
+  while (bssl::UniquePtr<X509> extra{PEM_read_bio_X509(certs.get(), nullptr, nullptr, nullptr)}) {
+    if (!SSL_CTX_add1_chain_cert(ctx, extra.get())) DieSsl("certificate chain");
+  }
+  ERR_clear_error();  // the read that ends the loop leaves "no start line" behind
+  bssl::UniquePtr<BIO> key_bio(
+      BIO_new_mem_buf(key_pair.key_pem.data(), static_cast<int>(key_pair.key_pem.size())));
+  bssl::UniquePtr<EVP_PKEY> key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!key || !SSL_CTX_use_PrivateKey(ctx, key.get()) || !SSL_CTX_check_private_key(ctx)) {
+    DieSsl("private key");
+  }
 }
 
 }  // namespace deputy::test

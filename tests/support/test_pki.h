@@ -1,6 +1,7 @@
 #pragma once
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <string>
@@ -22,6 +23,9 @@ struct CertOptions {
   // Subject common name; empty means the first name above. With no names at all the
   // certificate has no subjectAltName, so only this common name could match.
   std::string common_name;
+  std::vector<std::string> uris;  // URI names, e.g. SPIFFE IDs of client certificates
+  // extendedKeyUsage clientAuth (a client certificate) instead of serverAuth.
+  bool client_auth = false;
 };
 
 // KeyPair is a certificate (or a chain, leaf first) and its private key, both PEM.
@@ -51,5 +55,8 @@ class TestCa {
   bssl::UniquePtr<X509> cert_;
   std::string cert_pem_;
 };
+
+// UseKeyPair makes `ctx` present `key_pair` (leaf first, then any chain); dies on bad PEM.
+void UseKeyPair(SSL_CTX* ctx, const KeyPair& key_pair);
 
 }  // namespace deputy::test

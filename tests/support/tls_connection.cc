@@ -211,6 +211,7 @@ std::unique_ptr<TlsConnection> ConnectTls(uint16_t port, const TlsClientOptions&
     }
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   }
+  if (options.client_cert) UseKeyPair(ctx.get(), *options.client_cert);
   bssl::UniquePtr<SSL> ssl(SSL_new(ctx.get()));
   if (!ssl) {
     *error = "SSL_new: " + SslErrorString();
@@ -233,6 +234,11 @@ std::unique_ptr<TlsConnection> ConnectTls(uint16_t port, const TlsClientOptions&
     }
   }
   Socket sock = ConnectTcp(port, options.timeout);
+  if (sock.valid() && !options.preamble.empty() &&
+      !SendAll(sock.fd(), options.preamble, deadline.Remaining())) {
+    *error = "cannot send the preamble to port " + std::to_string(port);
+    return nullptr;
+  }
   if (!sock.valid() || !SetNonBlocking(sock.fd(), true)) {
     *error = "cannot connect to port " + std::to_string(port);
     return nullptr;

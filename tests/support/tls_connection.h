@@ -5,11 +5,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "support/counter.h"
 #include "support/socket.h"
+#include "support/test_pki.h"
 #include "support/wait.h"
 
 namespace deputy::test {
@@ -84,7 +86,9 @@ struct TlsClientOptions {
   std::string verify_name;  // DNS name or IP literal the certificate must be valid for
   std::string sni;          // server name to send; empty: none
   uint16_t max_version = TLS1_3_VERSION;
-  Millis timeout = kDefaultTimeout;  // for connect and handshake together
+  Millis timeout = kDefaultTimeout;    // for connect and handshake together
+  std::optional<KeyPair> client_cert;  // presented when the server asks for one
+  std::string preamble;                // sent in the clear before the handshake (a PROXY header)
 };
 
 // ConnectTls connects to 127.0.0.1:`port` and completes a verified TLS handshake. On failure it

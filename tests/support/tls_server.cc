@@ -18,21 +18,7 @@ bssl::UniquePtr<SSL_CTX> MakeServerContext(const KeyPair& key_pair,
       !SSL_CTX_set_max_proto_version(ctx.get(), options.max_version)) {
     DieSsl("server SSL_CTX");
   }
-  bssl::UniquePtr<BIO> certs(
-      BIO_new_mem_buf(key_pair.cert_pem.data(), static_cast<int>(key_pair.cert_pem.size())));
-  bssl::UniquePtr<X509> leaf(PEM_read_bio_X509(certs.get(), nullptr, nullptr, nullptr));
-  if (!leaf || !SSL_CTX_use_certificate(ctx.get(), leaf.get())) DieSsl("server certificate");
-  while (bssl::UniquePtr<X509> extra{PEM_read_bio_X509(certs.get(), nullptr, nullptr, nullptr)}) {
-    if (!SSL_CTX_add1_chain_cert(ctx.get(), extra.get())) DieSsl("server chain");
-  }
-  ERR_clear_error();  // the read that ends the loop leaves "no start line" behind
-  bssl::UniquePtr<BIO> key_bio(
-      BIO_new_mem_buf(key_pair.key_pem.data(), static_cast<int>(key_pair.key_pem.size())));
-  bssl::UniquePtr<EVP_PKEY> key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-  if (!key || !SSL_CTX_use_PrivateKey(ctx.get(), key.get()) ||
-      !SSL_CTX_check_private_key(ctx.get())) {
-    DieSsl("server key");
-  }
+  UseKeyPair(ctx.get(), key_pair);
   return ctx;
 }
 

@@ -693,8 +693,8 @@ TEST(ConfigLoaderTest, PolicyRuleErrorsNameTheRuleAndTheMatcher) {
             "policy.rules[0].users: no listener this rule applies to has auth, so this could "
             "never match");
   EXPECT_EQ(RejectionOf(rule({{"identities", {"spiffe://cluster.local/*"}}})),
-            "policy.rules[0].identities: no listener verifies client certificates yet, so this "
-            "could never match");
+            "policy.rules[0].identities: no listener this rule applies to has "
+            "tls.client_ca_file, so this could never match");
   EXPECT_EQ(RejectionOf(rule({{"clients", {"::ffff:10.0.0.0/104"}}})),
             "policy.rules[0].clients[0]: ::ffff:10.0.0.0/104 is IPv4-mapped; write the IPv4 "
             "network: a mapped client address is matched as the IPv4 address it carries");
@@ -870,6 +870,58 @@ TEST(ConfigLoaderTest, AUsersRuleNeedsAListenerWithAuthItAppliesTo) {
   EXPECT_EQ(RejectionOf(doc),
             "policy.rules[0].users: no listener this rule applies to has auth, so this could "
             "never match");
+}
+
+TEST(ConfigLoaderTest, AnyListenerMaySpeakTlsToItsClients) {
+  Json doc = With("/listeners/0/tls", {{"cert_file", "/etc/deputy/proxy.pem"},
+                                       {"key_file", "/etc/deputy/proxy.key"},
+                                       {"client_ca_file", "/etc/deputy/clients.pem"},
+                                       {"min_version", "1.3"}});
+  doc["listeners"][1]["tls"] = {
+      {"cert_file", "c"}, {"key_file", "k"}, {"handshake_timeout_ms", 500}};
+  const Config config = MustParse(doc);
+  ASSERT_TRUE(config.listeners[0].tls.has_value());
+  const ListenerTlsConfig& tls = *config.listeners[0].tls;
+  EXPECT_EQ(tls.cert_file, "/etc/deputy/proxy.pem");
+  EXPECT_EQ(tls.key_file, "/etc/deputy/proxy.key");
+  EXPECT_EQ(tls.client_ca_file, "/etc/deputy/clients.pem");
+  EXPECT_TRUE(tls.require_client_cert) << "a client CA means a certificate is required";
+  EXPECT_EQ(tls.min_version, TlsVersion::kTls13);
+  EXPECT_EQ(tls.handshake_timeout_ms, 10000u);
+  ASSERT_TRUE(config.listeners[1].tls.has_value()) << "fixed listeners take tls too";
+  EXPECT_EQ(config.listeners[1].tls->handshake_timeout_ms, 500u);
+  EXPECT_TRUE(config.listeners[1].tls->client_ca_file.empty());
+  EXPECT_FALSE(MustParse(Base()).listeners[0].tls.has_value());
+
+  EXPECT_EQ(RejectionOf(With("/listeners/0/tls", {{"key_file", "k"}})),
+            "listeners[0].tls.cert_file: required: the PEM certificate chain");
+  EXPECT_EQ(RejectionOf(With("/listeners/0/tls", {{"cert_file", "c"}})),
+            "listeners[0].tls.key_file: required: the PEM private key");
+  EXPECT_EQ(
+      RejectionOf(With("/listeners/0/tls",
+                       {{"cert_file", "c"}, {"key_file", "k"}, {"require_client_cert", true}})),
+      "listeners[0].tls.require_client_cert: only with client_ca_file: the CAs that issue "
+      "client certificates");
+  EXPECT_THAT(RejectionOf(With("/listeners/0/tls",
+                               {{"cert_file", "c"}, {"key_file", "k"}, {"min_version", "1.1"}})),
+              StartsWith("listeners[0].tls.min_version: expected \"1.2\" or \"1.3\""));
+  EXPECT_EQ(
+      RejectionOf(With("/listeners/0/tls", {{"cert_file", "c"}, {"key_file", "k"}, {"sni", 1}})),
+      "listeners[0].tls.sni: unknown key");
+}
+
+TEST(ConfigLoaderTest, AnIdentitiesRuleNeedsAListenerWithAClientCaItAppliesTo) {
+  Json doc = With("/listeners/0/tls", {{"cert_file", "c"}, {"key_file", "k"}});
+  doc["policy"] = {
+      {"rules",
+       {{{"name", "mesh"}, {"action", "allow"}, {"identities", {"spiffe://cluster.local/*"}}}}}};
+  EXPECT_THAT(RejectionOf(doc), StartsWith("policy.rules[0].identities: no listener"))
+      << "TLS without client certificates gives no identities";
+  doc["listeners"][0]["tls"]["client_ca_file"] = "ca";
+  EXPECT_EQ(MustParse(doc).policy.rules[0].identities,
+            std::vector<std::string>{"spiffe://cluster.local/*"});
+  doc["policy"]["rules"][0]["listeners"] = {"xmpp"};
+  EXPECT_THAT(RejectionOf(doc), StartsWith("policy.rules[0].identities: no listener"));
 }
 
 TEST(ConfigLoaderTest, ASocks5ListenerTakesATimeoutAndAuthOnly) {

@@ -11,6 +11,7 @@
 #include "base/buffer.h"
 #include "loop/event_loop.h"
 #include "net/byte_stream.h"
+#include "support/memory_transport.h"
 #include "support/temp_dir.h"
 #include "support/test_pki.h"
 #include "tls/tls_context.h"
@@ -18,55 +19,6 @@
 
 namespace deputy::test {
 namespace {
-
-// MemoryTransport is a ByteStream whose "wire" is two Buffers the test moves by hand.
-class MemoryTransport : public ByteStream {
- public:
-  void SetCallbacks(StreamCallbacks* callbacks) override { callbacks_ = callbacks; }
-  void Write(Buffer& data) override { written.MoveFrom(data); }
-  size_t BufferedBytes() const override { return 0; }
-  size_t UnacknowledgedBytes() const override { return 0; }
-  void ShutdownWrite() override { write_shut_down = true; }
-  void SetReadEnabled(bool enabled) override { reading = enabled; }
-  void Close() override { closed_ = true; }
-  void Reset() override {
-    reset = true;
-    closed_ = true;
-  }
-  bool closed() const override { return closed_; }
-
-  // Deliver hands `data` to the stream on top, as a socket read would.
-  void Deliver(Buffer& data) {
-    if (callbacks_ != nullptr && !closed_) callbacks_->OnData(data);
-  }
-  void DeliverEnd() {
-    if (callbacks_ != nullptr && !closed_) callbacks_->OnEndOfStream();
-  }
-
-  Buffer written;
-  bool reading = false;
-  bool write_shut_down = false;
-  bool reset = false;
-
- private:
-  StreamCallbacks* callbacks_ = nullptr;
-  bool closed_ = false;
-};
-
-class Recorder : public StreamCallbacks {
- public:
-  void OnData(Buffer& data) override {
-    received += data.ToString();
-    data.Clear();
-  }
-  void OnEndOfStream() override { ++ends; }
-  void OnWriteDrained() override {}
-  void OnError(const Status& status) override { errors.push_back(status); }
-
-  std::string received;
-  int ends = 0;
-  std::vector<Status> errors;
-};
 
 bssl::UniquePtr<SSL_CTX> ServerContext(const KeyPair& pair) {
   bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
@@ -193,6 +145,36 @@ TEST_F(TlsStreamOverMemoryTest, PlaintextFlowsBothWaysAfterTheHandshake) {
   transport_->Deliver(in);
   ASSERT_TRUE(RunUntil([&] { return recorder_.received.size() >= 12; }));
   EXPECT_EQ(recorder_.received, "hello client");
+}
+
+// An owner that answers from inside OnData (a SOCKS or CONNECT frontend does) writes between
+// two reads of one pass; the read that then finds no more records must still read as "wait
+// for ciphertext", not as an error.
+TEST_F(TlsStreamOverMemoryTest, WritingFromOnDataLeavesTheReadIntact) {
+  class Answerer : public Recorder {
+   public:
+    void OnData(Buffer& data) override {
+      Recorder::OnData(data);
+      Buffer answer;
+      answer.Append("pong");
+      stream->Write(answer);
+    }
+    TlsStream* stream = nullptr;
+  } answerer;
+  answerer.stream = stream_.get();
+  stream_->SetCallbacks(&answerer);
+  stream_->SetReadEnabled(true);
+  ASSERT_GT(SSL_write(server_.get(), "ping", 4), 0);
+  Buffer in = FromServer();
+  transport_->Deliver(in);
+  ASSERT_TRUE(RunUntil([&] { return !answerer.received.empty(); }));
+  EXPECT_TRUE(answerer.errors.empty()) << answerer.errors.front().message();
+  EXPECT_EQ(ServerRead(), "pong");
+  ASSERT_GT(SSL_write(server_.get(), "again", 5), 0);
+  Buffer more = FromServer();
+  transport_->Deliver(more);
+  ASSERT_TRUE(RunUntil([&] { return answerer.received == "pingagain"; }));
+  EXPECT_FALSE(stream_->closed());
 }
 
 // One read that carries more than a pass's worth of records, ending in a record the pass reads
