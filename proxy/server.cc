@@ -193,6 +193,7 @@ Result<TlsServerContext> Server::LoadTls(const ListenerConfig& listener) {
   Result<TlsServerContext> context = TlsServerContext::Create(*listener.tls);
   metrics_.ListenerTlsLoads(listener.name, context.ok() ? "ok" : "error").Increment();
   if (!context.ok()) return context;
+  if (context->not_after() == 0) return context;  // unreadable: neither a gauge nor a warning
   metrics_.ListenerCertificateExpiry(listener.name).Set(static_cast<double>(context->not_after()));
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   if (context->not_after() <= now) {
@@ -207,7 +208,7 @@ Status Server::LoadListenerTls() {
     if (!listener.tls) continue;
     metrics_.ListenerTlsLoads(listener.name, "ok");
     metrics_.ListenerTlsLoads(listener.name, "error");
-    for (std::string_view result : {"ok", "ok_with_identity", "error"}) {
+    for (std::string_view result : {"ok", "ok_with_client_cert", "error"}) {
       metrics_.ClientTlsHandshakes(listener.name, result);
     }
     Result<TlsServerContext> context = LoadTls(listener);
@@ -302,9 +303,12 @@ void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream>
     if (!destination.port) destination.port = PortForService(listener.service, config_);
     frontend = std::make_unique<FixedFrontend>(loop_, std::move(destination));
   }
-  const auto tls = client_tls_.find(&listener);
-  SSL_CTX* client_tls = tls == client_tls_.end() ? nullptr : tls->second.get();
-  auto* session = new Session(*services_, listener, std::move(client), client_tls,
+  bssl::UniquePtr<SSL_CTX> client_tls;
+  if (const auto tls = client_tls_.find(&listener); tls != client_tls_.end()) {
+    SSL_CTX_up_ref(tls->second.get());
+    client_tls.reset(tls->second.get());
+  }
+  auto* session = new Session(*services_, listener, std::move(client), std::move(client_tls),
                               std::move(frontend), [this, &listener](Session* s) {
                                 --open_per_listener_[&listener];
                                 OnSessionFinished(s);

@@ -85,7 +85,7 @@ Metrics::Metrics()
           prometheus::BuildCounter()
               .Name("deputy_client_tls_handshakes_total")
               .Help("TLS handshakes of clients with a TLS listener, by result: ok, "
-                    "ok_with_identity (a verified client certificate), or error.")
+                    "ok_with_client_cert (with a verified client certificate), or error.")
               .Register(*registry_)) {
   bytes_upstream_ = &bytes_.Add({{"direction", "upstream"}});
   bytes_downstream_ = &bytes_.Add({{"direction", "downstream"}});

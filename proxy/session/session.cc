@@ -35,11 +35,11 @@ std::string UtcTimestamp() {
 }  // namespace
 
 Session::Session(SessionServices& services, const ListenerConfig& listener,
-                 std::unique_ptr<TcpStream> client, SSL_CTX* client_tls,
+                 std::unique_ptr<TcpStream> client, bssl::UniquePtr<SSL_CTX> client_tls,
                  std::unique_ptr<Frontend> frontend, FinishedCallback on_finished)
     : services_(services),
       listener_(listener),
-      client_tls_(client_tls),
+      client_tls_(std::move(client_tls)),
       frontend_(std::move(frontend)),
       on_finished_(std::move(on_finished)),
       started_(std::chrono::steady_clock::now()),
@@ -92,7 +92,7 @@ void Session::AcceptTls() {
     StartFrontend();
     return;
   }
-  tls_acceptor_ = std::make_unique<TlsAcceptor>(services_.loop, client_tls_,
+  tls_acceptor_ = std::make_unique<TlsAcceptor>(services_.loop, client_tls_.get(),
                                                 listener_.tls->handshake_timeout_ms);
   tls_acceptor_->Start(std::move(client_), early_data_, [this](Result<AcceptedTls> accepted) {
     services_.loop.DeferDelete(std::move(tls_acceptor_));
@@ -104,7 +104,8 @@ void Session::AcceptTls() {
     client_ = std::move(accepted->stream);
     identities_ = std::move(accepted->identities);
     services_.metrics
-        .ClientTlsHandshakes(listener_.name, identities_.empty() ? "ok" : "ok_with_identity")
+        .ClientTlsHandshakes(listener_.name,
+                             accepted->client_certificate ? "ok_with_client_cert" : "ok")
         .Increment();
     StartFrontend();
   });
@@ -377,6 +378,8 @@ void Session::Finish(const Status& status) {
   // ended session.
   if (frontend_) frontend_->Stop();
   services_.loop.DeferDelete(std::move(proxy_reader_));
+  // The acceptor owns the client during the handshake: cancelled, it closes it and never calls.
+  if (tls_acceptor_) tls_acceptor_->Cancel();
   services_.loop.DeferDelete(std::move(tls_acceptor_));
   lookup_.reset();
   attempt_.reset();

@@ -46,9 +46,10 @@ class Session : public Deferrable, private StreamCallbacks {
  public:
   using FinishedCallback = std::function<void(Session*)>;
 
-  // `client_tls` is the listener's server context when the listener speaks TLS, else null.
+  // `client_tls` is the listener's server context when the listener speaks TLS, else null;
+  // the session holds it from accept on, so a reload before the handshake does not touch it.
   Session(SessionServices& services, const ListenerConfig& listener,
-          std::unique_ptr<TcpStream> client, SSL_CTX* client_tls,
+          std::unique_ptr<TcpStream> client, bssl::UniquePtr<SSL_CTX> client_tls,
           std::unique_ptr<Frontend> frontend, FinishedCallback on_finished);
   ~Session() override;
 
@@ -94,7 +95,7 @@ class Session : public Deferrable, private StreamCallbacks {
   SessionServices& services_;
   const ListenerConfig& listener_;
   std::unique_ptr<ByteStream> client_;  // plain TCP, or TLS once the handshake is done
-  SSL_CTX* client_tls_;
+  bssl::UniquePtr<SSL_CTX> client_tls_;
   std::unique_ptr<Frontend> frontend_;
   std::unique_ptr<ProxyHeaderReader> proxy_reader_;  // until the PROXY header is read
   std::unique_ptr<TlsAcceptor> tls_acceptor_;        // during the client's TLS handshake

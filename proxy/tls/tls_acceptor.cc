@@ -6,17 +6,17 @@
 namespace deputy {
 
 TlsAcceptor::TlsAcceptor(EventLoop& loop, SSL_CTX* ctx, uint32_t timeout_ms)
-    : loop_(loop),
-      ctx_(ctx),
-      timeout_ms_(timeout_ms),
-      timer_(loop, [this] {
+    : loop_(loop), ctx_(ctx), timeout_ms_(timeout_ms), timer_(loop, [this] {
         if (stream_) stream_->Close();
         Finish(Status(ErrorCode::kClientTls, "the client's TLS handshake did not finish within " +
                                                  std::to_string(timeout_ms_) + " ms"));
       }) {}
 
-TlsAcceptor::~TlsAcceptor() {
+TlsAcceptor::~TlsAcceptor() { Cancel(); }
+
+void TlsAcceptor::Cancel() {
   done_ = nullptr;
+  timer_.Stop();
   if (stream_) stream_->Close();
 }
 
@@ -34,6 +34,7 @@ void TlsAcceptor::OnHandshake(const Status& status) {
     return;
   }
   AcceptedTls accepted;
+  accepted.client_certificate = HasVerifiedPeerCertificate(stream_->ssl());
   accepted.identities = PeerIdentities(stream_->ssl());
   accepted.stream = std::move(stream_);
   // The handshake callback runs inside the stream; it stays alive in the owner's hands.

@@ -20,7 +20,9 @@ namespace deputy {
 // A client connection whose TLS handshake has completed.
 struct AcceptedTls {
   std::unique_ptr<TlsStream> stream;
-  // The client certificate's identities (tls/peer_identity.h); empty without one.
+  // Whether the client presented a certificate that verified, and its identities
+  // (tls/peer_identity.h), which may be none even then.
+  bool client_certificate = false;
   std::vector<std::string> identities;
 };
 
@@ -41,6 +43,9 @@ class TlsAcceptor : public Deferrable {
   // Start takes the connection; `received` holds bytes of it read already. `done` may run
   // inside Start, when those bytes already decide the handshake.
   void Start(std::unique_ptr<ByteStream> transport, Buffer& received, Callback done);
+  // Cancel closes a connection still in the handshake and drops the callback; the owner calls
+  // it when it ends first, since destruction may be deferred past further events.
+  void Cancel();
 
  private:
   void OnHandshake(const Status& status);

@@ -177,9 +177,9 @@ TEST_F(ClientTlsTest, AnIdentityRuleAdmitsTheWorkloadItNamesAndNoOther) {
       EXPECT_EQ(line["rule"], "default");
     }
   }
-  EXPECT_EQ(
-      Metric("deputy_client_tls_handshakes_total{listener=\"connect\",result=\"ok_with_identity\"}"),
-      2);
+  EXPECT_EQ(Metric("deputy_client_tls_handshakes_total{listener=\"connect\",result=\"ok_with_"
+                   "client_cert\"}"),
+            2);
 }
 
 TEST_F(ClientTlsTest, ATrustDomainRuleAdmitsEveryWorkloadInIt) {
@@ -288,6 +288,37 @@ TEST_F(ClientTlsTest, APROXYHeaderComesBeforeTheHandshake) {
   EXPECT_EQ(world_.deputy->AccessLog()[0]["rule"], "office");
 }
 
+// The connection's TLS context is the one of its accept: a reload while its PROXY header is
+// still on the way neither frees that context under it nor hands it the new certificate.
+TEST_F(ClientTlsTest, AReloadBeforeTheHandshakeLeavesTheConnectionTheContextOfItsAccept) {
+  world_.config["listeners"][0] = {{"name", "fixed"},
+                                   {"type", "fixed"},
+                                   {"address", "127.0.0.1:0"},
+                                   {"domain", "example.org"},
+                                   {"service", "xmpp-client"},
+                                   {"proxy_protocol", true},
+                                   {"proxy_protocol_from", {"127.0.0.1/32"}}};
+  UseTls();
+  world_.StartDeputy();
+  Socket waiting = ConnectTcp(world_.deputy->Port("fixed"));
+  ASSERT_TRUE(waiting.valid());
+  ASSERT_TRUE(WaitForMetricAtLeast(world_.deputy->Port("admin"),
+                                   "deputy_connections_active{listener=\"fixed\"}", 1));
+  TestCa next_ca("deputy test next proxy CA");
+  WriteListenerCertificate(next_ca);
+  ASSERT_EQ(kill(world_.deputy->pid(), SIGHUP), 0);
+  ASSERT_TRUE(world_.deputy->WaitForStderr("TLS certificate reloaded"));
+
+  TlsClientOptions old_trust;
+  old_trust.ca_pem = proxy_ca_.cert_pem();
+  old_trust.verify_name = "127.0.0.1";
+  old_trust.preamble = "PROXY TCP4 192.0.2.7 127.0.0.1 40000 443\r\n";
+  std::string error;
+  std::unique_ptr<TlsConnection> connection = StartTls(std::move(waiting), old_trust, &error);
+  ASSERT_TRUE(connection) << error;
+  ExpectEcho(*connection, "the certificate of its accept");
+}
+
 TEST_F(ClientTlsTest, AClientThatNeverFinishesItsHandshakeIsClosedAtTheTimeout) {
   tls_["handshake_timeout_ms"] = 300;
   UseTls();
@@ -353,8 +384,7 @@ TEST_F(ClientTlsTest, AKeyThatDoesNotMatchStopsStartAndCheckWithTheFileNamed) {
   const std::string config = world_.dir.Write("deputy.json", world_.config.dump());
   RunResult check = DeputyProcess::RunCommand({"check", "-c", config});
   EXPECT_EQ(check.exit_code, 1);
-  EXPECT_NE(check.stderr_text.find("listener connect: private key " + key_file_),
-            std::string::npos)
+  EXPECT_NE(check.stderr_text.find("listener connect: private key " + key_file_), std::string::npos)
       << check.stderr_text;
 
   world_.config["listeners"][0]["tls"]["cert_file"] = world_.dir.path() + "/absent.pem";

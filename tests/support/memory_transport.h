@@ -18,10 +18,10 @@ class MemoryTransport : public ByteStream {
   size_t UnacknowledgedBytes() const override { return 0; }
   void ShutdownWrite() override { write_shut_down = true; }
   void SetReadEnabled(bool enabled) override { reading = enabled; }
-  void Close() override { closed_ = true; }
+  void Close() override { MarkClosed(); }
   void Reset() override {
     reset = true;
-    closed_ = true;
+    MarkClosed();
   }
   bool closed() const override { return closed_; }
 
@@ -37,8 +37,15 @@ class MemoryTransport : public ByteStream {
   bool reading = false;
   bool write_shut_down = false;
   bool reset = false;
+  // Set as well when the transport closes, for tests that outlive it.
+  bool* closed_flag = nullptr;
 
  private:
+  void MarkClosed() {
+    closed_ = true;
+    if (closed_flag != nullptr) *closed_flag = true;
+  }
+
   StreamCallbacks* callbacks_ = nullptr;
   bool closed_ = false;
 };

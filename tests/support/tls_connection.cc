@@ -197,6 +197,16 @@ bool AddTrustAnchors(SSL_CTX* ctx, const std::string& pem) {
 
 std::unique_ptr<TlsConnection> ConnectTls(uint16_t port, const TlsClientOptions& options,
                                           std::string* error) {
+  Socket sock = ConnectTcp(port, options.timeout);
+  if (!sock.valid()) {
+    *error = "cannot connect to port " + std::to_string(port);
+    return nullptr;
+  }
+  return StartTls(std::move(sock), options, error);
+}
+
+std::unique_ptr<TlsConnection> StartTls(Socket sock, const TlsClientOptions& options,
+                                        std::string* error) {
   Deadline deadline(options.timeout);
   bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
   if (!ctx || !SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) ||
@@ -233,14 +243,12 @@ std::unique_ptr<TlsConnection> ConnectTls(uint16_t port, const TlsClientOptions&
       return nullptr;
     }
   }
-  Socket sock = ConnectTcp(port, options.timeout);
-  if (sock.valid() && !options.preamble.empty() &&
-      !SendAll(sock.fd(), options.preamble, deadline.Remaining())) {
-    *error = "cannot send the preamble to port " + std::to_string(port);
+  if (!options.preamble.empty() && !SendAll(sock.fd(), options.preamble, deadline.Remaining())) {
+    *error = "cannot send the preamble";
     return nullptr;
   }
-  if (!sock.valid() || !SetNonBlocking(sock.fd(), true)) {
-    *error = "cannot connect to port " + std::to_string(port);
+  if (!SetNonBlocking(sock.fd(), true)) {
+    *error = "cannot make the socket non-blocking";
     return nullptr;
   }
   auto conn = std::make_unique<TlsConnection>(std::move(sock), std::move(ssl));

@@ -95,5 +95,8 @@ struct TlsClientOptions {
 // returns null and describes why in `*error`.
 std::unique_ptr<TlsConnection> ConnectTls(uint16_t port, const TlsClientOptions& options,
                                           std::string* error);
+// StartTls is ConnectTls over `sock`, a blocking socket connected already.
+std::unique_ptr<TlsConnection> StartTls(Socket sock, const TlsClientOptions& options,
+                                        std::string* error);
 
 }  // namespace deputy::test

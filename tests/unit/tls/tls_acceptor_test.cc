@@ -107,11 +107,14 @@ class TlsAcceptorTest : public ::testing::Test {
 TEST_F(TlsAcceptorTest, AVerifiedClientCertificateGivesItsUriNamesThenItsDnsNames) {
   AskForClientCertificates(true);
   CertOptions options;
-  options.dns_names = {"workload.example", std::string("evil.example\0.good.example", 26)};
+  options.dns_names = {"workload.example", std::string("evil.example\0.good.example", 26),
+                       "spiffe://cluster.local/ns/a/sa/admin"};
   options.uris = {"spiffe://cluster.local/ns/a/sa/b"};
   Result<AcceptedTls> accepted = Handshake(ClientCert(options));
   ASSERT_TRUE(accepted.ok()) << accepted.status().message();
-  // The name with an embedded NUL is skipped whole: shortened, it would pass for another.
+  // The name with an embedded NUL is skipped whole: shortened, it would pass for another. A
+  // DNS name that reads like a SPIFFE ID is no DNS name, and must not pass for one either.
+  EXPECT_TRUE(accepted->client_certificate);
   EXPECT_EQ(accepted->identities,
             (std::vector<std::string>{"spiffe://cluster.local/ns/a/sa/b", "workload.example"}));
   EXPECT_FALSE(accepted->stream->version().empty());
@@ -120,6 +123,7 @@ TEST_F(TlsAcceptorTest, AVerifiedClientCertificateGivesItsUriNamesThenItsDnsName
 TEST_F(TlsAcceptorTest, WithoutAClientCaNoCertificateIsAskedForAndThereAreNoIdentities) {
   Result<AcceptedTls> accepted = Handshake(ClientCert(CertOptions{{"workload.example"}}));
   ASSERT_TRUE(accepted.ok()) << accepted.status().message();
+  EXPECT_FALSE(accepted->client_certificate);
   EXPECT_TRUE(accepted->identities.empty());
 }
 
@@ -135,6 +139,7 @@ TEST_F(TlsAcceptorTest, AClientWithoutACertificateGetsThroughWithoutIdentitiesWh
   AskForClientCertificates(false);
   Result<AcceptedTls> accepted = Handshake(std::nullopt);
   ASSERT_TRUE(accepted.ok()) << accepted.status().message();
+  EXPECT_FALSE(accepted->client_certificate);
   EXPECT_TRUE(accepted->identities.empty());
 }
 
@@ -198,19 +203,26 @@ TEST_F(TlsAcceptorTest, AClientThatStallsIsClosedAtTheTimeout) {
   EXPECT_TRUE(wire->closed());
 }
 
-TEST_F(TlsAcceptorTest, DestroyingTheAcceptorClosesTheConnectionWithoutACallback) {
+TEST_F(TlsAcceptorTest, DestroyingOrCancellingTheAcceptorClosesTheConnectionWithoutACallback) {
   TlsServerContext context = Context();
-  auto transport = std::make_unique<MemoryTransport>();
-  MemoryTransport* wire = transport.get();
-  bool called = false;
-  {
-    TlsAcceptor acceptor(loop_, context.get(), 5000);
-    Buffer received;
-    acceptor.Start(std::move(transport), received, [&](Result<AcceptedTls>) { called = true; });
-    // The stream and its transport die with the acceptor; check before that.
-    EXPECT_FALSE(wire->closed());
+  for (bool cancel : {false, true}) {
+    auto transport = std::make_unique<MemoryTransport>();
+    bool closed = false;
+    transport->closed_flag = &closed;
+    bool called = false;
+    {
+      TlsAcceptor acceptor(loop_, context.get(), 5000);
+      Buffer received;
+      acceptor.Start(std::move(transport), received, [&](Result<AcceptedTls>) { called = true; });
+      EXPECT_FALSE(closed);
+      if (cancel) {
+        acceptor.Cancel();
+        EXPECT_TRUE(closed) << "Cancel closes at once, not at the deferred destruction";
+      }
+    }
+    EXPECT_TRUE(closed);
+    EXPECT_FALSE(called);
   }
-  EXPECT_FALSE(called);
 }
 
 TEST_F(TlsAcceptorTest, TheContextKnowsWhenItsCertificateExpires) {
