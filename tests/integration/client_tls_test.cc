@@ -15,18 +15,13 @@
 #include "integration/world.h"
 #include "support/curl_client.h"
 #include "support/metric_wait.h"
+#include "support/socks5_bytes.h"
 #include "support/tls_connection.h"
 
 namespace deputy::test {
 namespace {
 
 constexpr const char* kWorkload = "spiffe://cluster.local/ns/a/sa/b";
-
-std::string Bytes(std::initializer_list<int> values) {
-  std::string out;
-  for (int v : values) out += static_cast<char>(v);
-  return out;
-}
 
 class ClientTlsTest : public ::testing::Test {
  protected:
@@ -49,7 +44,34 @@ class ClientTlsTest : public ::testing::Test {
     key_file_ = world_.dir.Write("listener.key", pair.key_pem);
   }
 
+  // ReloadWithACertificateFrom writes a certificate from `ca` and has deputy reload it.
+  bool ReloadWithACertificateFrom(const TestCa& ca) {
+    WriteListenerCertificate(ca);
+    return kill(world_.deputy->pid(), SIGHUP) == 0 &&
+           world_.deputy->WaitForStderr("TLS certificate reloaded");
+  }
+
   void RequireClientCertificates() { tls_["client_ca_file"] = clients_ca_file_; }
+
+  // FixedListener is a fixed listener "fixed" for example.org's xmpp-client.
+  static nlohmann::json FixedListener() {
+    return {{"name", "fixed"},
+            {"type", "fixed"},
+            {"address", "127.0.0.1:0"},
+            {"domain", "example.org"},
+            {"service", "xmpp-client"}};
+  }
+
+  // UseFixedListener makes FixedListener() the only listener, taking PROXY headers from
+  // loopback when `behind_a_balancer`.
+  void UseFixedListener(bool behind_a_balancer) {
+    nlohmann::json listener = FixedListener();
+    if (behind_a_balancer) {
+      listener["proxy_protocol"] = true;
+      listener["proxy_protocol_from"] = {"127.0.0.1/32"};
+    }
+    world_.config["listeners"] = nlohmann::json::array({listener});
+  }
 
   // UseTls makes every listener of the config speak TLS.
   void UseTls() {
@@ -228,11 +250,7 @@ TEST_F(ClientTlsTest, WithAnOptionalCertificateAClientWithoutOneHasNoIdentity) {
 TEST_F(ClientTlsTest, SocksAndFixedListenersTunnelOverTls) {
   world_.config["listeners"].push_back(
       {{"name", "socks"}, {"type", "socks5"}, {"address", "127.0.0.1:0"}});
-  world_.config["listeners"].push_back({{"name", "fixed"},
-                                        {"type", "fixed"},
-                                        {"address", "127.0.0.1:0"},
-                                        {"domain", "example.org"},
-                                        {"service", "xmpp-client"}});
+  world_.config["listeners"].push_back(FixedListener());
   RequireClientCertificates();
   UseTls();
   world_.StartDeputy();
@@ -245,9 +263,7 @@ TEST_F(ClientTlsTest, SocksAndFixedListenersTunnelOverTls) {
   std::string method(2, '\0');
   ASSERT_TRUE(socks->ReadExact(method.data(), 2));
   EXPECT_EQ(method, Bytes({5, 0}));
-  const std::string host = "example.org";
-  ASSERT_TRUE(socks->WriteAll(Bytes({5, 1, 0, 3, static_cast<int>(host.size())}) + host +
-                              Bytes({5222 >> 8, 5222 & 0xff})));
+  ASSERT_TRUE(socks->WriteAll(Socks5ConnectByName("example.org", 5222)));
   std::string reply(10, '\0');
   ASSERT_TRUE(socks->ReadExact(reply.data(), reply.size())) << socks->error();
   EXPECT_EQ(reply[1], 0) << "SOCKS reply code";
@@ -266,13 +282,7 @@ TEST_F(ClientTlsTest, SocksAndFixedListenersTunnelOverTls) {
 }
 
 TEST_F(ClientTlsTest, APROXYHeaderComesBeforeTheHandshake) {
-  world_.config["listeners"][0] = {{"name", "fixed"},
-                                   {"type", "fixed"},
-                                   {"address", "127.0.0.1:0"},
-                                   {"domain", "example.org"},
-                                   {"service", "xmpp-client"},
-                                   {"proxy_protocol", true},
-                                   {"proxy_protocol_from", {"127.0.0.1/32"}}};
+  UseFixedListener(/*behind_a_balancer=*/true);
   UseTls();
   world_.config["policy"]["rules"] = {
       {{"name", "office"}, {"action", "allow"}, {"clients", {"192.0.2.0/24"}}}};
@@ -291,13 +301,7 @@ TEST_F(ClientTlsTest, APROXYHeaderComesBeforeTheHandshake) {
 // The connection's TLS context is the one of its accept: a reload while its PROXY header is
 // still on the way neither frees that context under it nor hands it the new certificate.
 TEST_F(ClientTlsTest, AReloadBeforeTheHandshakeLeavesTheConnectionTheContextOfItsAccept) {
-  world_.config["listeners"][0] = {{"name", "fixed"},
-                                   {"type", "fixed"},
-                                   {"address", "127.0.0.1:0"},
-                                   {"domain", "example.org"},
-                                   {"service", "xmpp-client"},
-                                   {"proxy_protocol", true},
-                                   {"proxy_protocol_from", {"127.0.0.1/32"}}};
+  UseFixedListener(/*behind_a_balancer=*/true);
   UseTls();
   world_.StartDeputy();
   Socket waiting = ConnectTcp(world_.deputy->Port("fixed"));
@@ -305,9 +309,7 @@ TEST_F(ClientTlsTest, AReloadBeforeTheHandshakeLeavesTheConnectionTheContextOfIt
   ASSERT_TRUE(WaitForMetricAtLeast(world_.deputy->Port("admin"),
                                    "deputy_connections_active{listener=\"fixed\"}", 1));
   TestCa next_ca("deputy test next proxy CA");
-  WriteListenerCertificate(next_ca);
-  ASSERT_EQ(kill(world_.deputy->pid(), SIGHUP), 0);
-  ASSERT_TRUE(world_.deputy->WaitForStderr("TLS certificate reloaded"));
+  ASSERT_TRUE(ReloadWithACertificateFrom(next_ca));
 
   TlsClientOptions old_trust;
   old_trust.ca_pem = proxy_ca_.cert_pem();
@@ -334,11 +336,7 @@ TEST_F(ClientTlsTest, AClientThatNeverFinishesItsHandshakeIsClosedAtTheTimeout) 
 }
 
 TEST_F(ClientTlsTest, SighupSwapsTheCertificateWithoutDroppingATunnel) {
-  world_.config["listeners"][0] = {{"name", "fixed"},
-                                   {"type", "fixed"},
-                                   {"address", "127.0.0.1:0"},
-                                   {"domain", "example.org"},
-                                   {"service", "xmpp-client"}};
+  UseFixedListener(/*behind_a_balancer=*/false);
   UseTls();
   world_.StartDeputy();
   std::unique_ptr<TlsConnection> before = ConnectToListener("fixed");
@@ -346,9 +344,7 @@ TEST_F(ClientTlsTest, SighupSwapsTheCertificateWithoutDroppingATunnel) {
   ExpectEcho(*before, "before the reload");
 
   TestCa next_ca("deputy test next proxy CA");
-  WriteListenerCertificate(next_ca);
-  ASSERT_EQ(kill(world_.deputy->pid(), SIGHUP), 0);
-  ASSERT_TRUE(world_.deputy->WaitForStderr("TLS certificate reloaded"));
+  ASSERT_TRUE(ReloadWithACertificateFrom(next_ca));
   TlsClientOptions next;
   next.ca_pem = next_ca.cert_pem();
   std::unique_ptr<TlsConnection> after = ConnectToListener("fixed", next);

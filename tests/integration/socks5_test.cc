@@ -10,22 +10,11 @@
 #include "integration/world.h"
 #include "support/curl_client.h"
 #include "support/password_hash.h"
+#include "support/socks5_bytes.h"
 #include "support/tcp_server.h"
 
 namespace deputy::test {
 namespace {
-
-std::string Bytes(std::initializer_list<int> values) {
-  std::string out;
-  for (int v : values) out += static_cast<char>(v);
-  return out;
-}
-
-// ConnectByName is a SOCKS 5 CONNECT request for `host`:`port` as a domain name.
-std::string ConnectByName(const std::string& host, uint16_t port, uint8_t command = 1) {
-  return Bytes({5, command, 0, 3, static_cast<int>(host.size())}) + host +
-         Bytes({port >> 8, port & 0xff});
-}
 
 class Socks5Test : public ::testing::Test {
  protected:
@@ -131,12 +120,12 @@ TEST_F(Socks5Test, OnlyConnectToANameIsServedAndTheReplySaysWhy) {
   EXPECT_EQ(
       ReplyCode(Bytes({5, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x14, 0x66})),
       0x08);
-  EXPECT_EQ(ReplyCode(ConnectByName("127.0.0.1", 5222)), 0x08);
+  EXPECT_EQ(ReplyCode(Socks5ConnectByName("127.0.0.1", 5222)), 0x08);
   EXPECT_EQ(ReplyCode(Bytes({5, 1, 0, 9, 0, 0})), 0x08);
   // BIND and UDP ASSOCIATE.
-  EXPECT_EQ(ReplyCode(ConnectByName("example.org", 5222, 2)), 0x07);
-  EXPECT_EQ(ReplyCode(ConnectByName("example.org", 5222, 3)), 0x07);
-  EXPECT_EQ(ReplyCode(ConnectByName("bad..name", 5222)), 0x01);
+  EXPECT_EQ(ReplyCode(Socks5ConnectByName("example.org", 5222, 2)), 0x07);
+  EXPECT_EQ(ReplyCode(Socks5ConnectByName("example.org", 5222, 3)), 0x07);
+  EXPECT_EQ(ReplyCode(Socks5ConnectByName("bad..name", 5222)), 0x01);
   EXPECT_EQ(echo_->accepted().value(), 0u);
 }
 
@@ -156,9 +145,9 @@ TEST_F(Socks5Test, RefusalsMapToReplyCodes) {
       {{"name", "no-net"}, {"action", "deny"}, {"domains", {"example.net"}}},
       {{"name", "rest"}, {"action", "allow"}}};
   world_.StartDeputy();
-  EXPECT_EQ(ReplyCode(ConnectByName("example.net", 5222)), 0x02);
-  EXPECT_EQ(ReplyCode(ConnectByName("example.org", 6001)), 0x05);
-  EXPECT_EQ(ReplyCode(ConnectByName("example.org", 6002)), 0x06);
+  EXPECT_EQ(ReplyCode(Socks5ConnectByName("example.net", 5222)), 0x02);
+  EXPECT_EQ(ReplyCode(Socks5ConnectByName("example.org", 6001)), 0x05);
+  EXPECT_EQ(ReplyCode(Socks5ConnectByName("example.org", 6002)), 0x06);
   ASSERT_TRUE(world_.deputy->WaitForAccessLogLines(3));
   const std::vector<nlohmann::json> log = world_.deputy->AccessLog();
   EXPECT_EQ(log[0]["result"], "policy_denied");
@@ -170,7 +159,8 @@ TEST_F(Socks5Test, PipelinedBytesWaitForTheVerifiedUpstream) {
   world_.StartDeputy();
   Socket socket = ConnectTcp(world_.deputy->Port("socks"));
   // Greeting, request and the first application bytes in one write.
-  ASSERT_TRUE(SendAll(socket.fd(), Bytes({5, 1, 0}) + ConnectByName("example.org", 5222) + "ping"));
+  ASSERT_TRUE(
+      SendAll(socket.fd(), Bytes({5, 1, 0}) + Socks5ConnectByName("example.org", 5222) + "ping"));
   EXPECT_EQ(RecvExact(socket.fd(), 2).data, Bytes({5, 0}));
   EXPECT_EQ(RecvExact(socket.fd(), 10).data, Bytes({5, 0, 0, 1, 0, 0, 0, 0, 0, 0}));
   EXPECT_EQ(RecvExact(socket.fd(), 4).data, "ping");
@@ -188,7 +178,8 @@ TEST_F(Socks5Test, WithAuthEverythingInOneWriteStillGetsThrough) {
   const std::string early(2048, 'e');
   Socket socket = ConnectTcp(world_.deputy->Port("socks"));
   ASSERT_TRUE(SendAll(socket.fd(), Bytes({5, 1, 2}) + Bytes({1, 255}) + user + Bytes({255}) +
-                                       password + ConnectByName("example.org", 5222) + early));
+                                       password + Socks5ConnectByName("example.org", 5222) +
+                                       early));
   EXPECT_EQ(RecvExact(socket.fd(), 2).data, Bytes({5, 2}));
   EXPECT_EQ(RecvExact(socket.fd(), 2).data, Bytes({1, 0}));
   EXPECT_EQ(RecvExact(socket.fd(), 10).data, Bytes({5, 0, 0, 1, 0, 0, 0, 0, 0, 0}));
@@ -200,7 +191,8 @@ TEST_F(Socks5Test, PipelinedBytesNeverReachAnUnverifiedUpstream) {
   world_.PublishTarget("xmpp-client", impostor->port());
   world_.StartDeputy();
   Socket socket = ConnectTcp(world_.deputy->Port("socks"));
-  ASSERT_TRUE(SendAll(socket.fd(), Bytes({5, 1, 0}) + ConnectByName("example.org", 5222) + "ping"));
+  ASSERT_TRUE(
+      SendAll(socket.fd(), Bytes({5, 1, 0}) + Socks5ConnectByName("example.org", 5222) + "ping"));
   EXPECT_EQ(RecvExact(socket.fd(), 2).data, Bytes({5, 0}));
   const std::string reply = RecvExact(socket.fd(), 10).data;
   ASSERT_EQ(reply.size(), 10u);

@@ -4,14 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "support/socks5_bytes.h"
+
 namespace deputy::socks5 {
 namespace {
 
-std::string Bytes(std::initializer_list<int> values) {
-  std::string out;
-  for (int v : values) out += static_cast<char>(v);
-  return out;
-}
+using test::Bytes;
 
 TEST(Socks5Messages, AGreetingIsReadOnlyWhenWhole) {
   const std::string greeting = Bytes({5, 2, 0, 2}) + "rest";

@@ -91,6 +91,17 @@ class TlsAcceptorTest : public ::testing::Test {
     return out;
   }
 
+  // BareStart starts `acceptor` on a memory transport with `received` as bytes read already;
+  // the outcome lands in `*outcome`. Returns the transport, which the acceptor owns.
+  static MemoryTransport* BareStart(TlsAcceptor& acceptor, Buffer& received,
+                                    std::optional<Result<AcceptedTls>>* outcome) {
+    auto transport = std::make_unique<MemoryTransport>();
+    MemoryTransport* wire = transport.get();
+    acceptor.Start(std::move(transport), received,
+                   [outcome](Result<AcceptedTls> result) { *outcome = std::move(result); });
+    return wire;
+  }
+
   KeyPair ClientCert(CertOptions options) const {
     options.client_auth = true;
     return clients_ca_.Issue(options);
@@ -171,14 +182,11 @@ TEST_F(TlsAcceptorTest, BytesReadBeforeTheHandshakeStartAreItsFirstFlight) {
 
 TEST_F(TlsAcceptorTest, PlaintextInsteadOfAClientHelloFailsAtOnce) {
   TlsServerContext context = Context();
-  auto transport = std::make_unique<MemoryTransport>();
-  MemoryTransport* wire = transport.get();
   TlsAcceptor acceptor(loop_, context.get(), 5000);
   std::optional<Result<AcceptedTls>> outcome;
   Buffer received;
   received.Append("CONNECT example.org:443 HTTP/1.1\r\n\r\n");
-  acceptor.Start(std::move(transport), received,
-                 [&](Result<AcceptedTls> result) { outcome = std::move(result); });
+  MemoryTransport* wire = BareStart(acceptor, received, &outcome);
   ASSERT_TRUE(outcome.has_value()) << "decided by the bytes at hand, inside Start";
   EXPECT_EQ(outcome->status().code(), ErrorCode::kClientTls);
   EXPECT_TRUE(wire->closed());
@@ -186,13 +194,10 @@ TEST_F(TlsAcceptorTest, PlaintextInsteadOfAClientHelloFailsAtOnce) {
 
 TEST_F(TlsAcceptorTest, AClientThatStallsIsClosedAtTheTimeout) {
   TlsServerContext context = Context();
-  auto transport = std::make_unique<MemoryTransport>();
-  MemoryTransport* wire = transport.get();
   TlsAcceptor acceptor(loop_, context.get(), 20);
   std::optional<Result<AcceptedTls>> outcome;
   Buffer received;
-  acceptor.Start(std::move(transport), received,
-                 [&](Result<AcceptedTls> result) { outcome = std::move(result); });
+  MemoryTransport* wire = BareStart(acceptor, received, &outcome);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!outcome && std::chrono::steady_clock::now() < deadline) {
     uv_run(loop_.get(), UV_RUN_ONCE);
