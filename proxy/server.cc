@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -161,7 +162,28 @@ Status Server::Start() {
   return Status::Ok();
 }
 
+// ThreadPoolSize is the size of libuv's pool as libuv reads it: UV_THREADPOOL_SIZE, 4 when
+// unset or 0, at most 1024.
+unsigned ThreadPoolSize() {
+  const char* value = std::getenv("UV_THREADPOOL_SIZE");
+  const unsigned long size = value == nullptr ? 0 : std::strtoul(value, nullptr, 10);
+  if (size == 0) return 4;
+  return static_cast<unsigned>(std::min<unsigned long>(size, 1024));
+}
+
 Status Server::LoadUsersFiles() {
+  // Password checks and name resolution share libuv's pool: checks holding every thread
+  // would leave each DNS lookup waiting for a hash.
+  const unsigned pool = ThreadPoolSize();
+  if (std::any_of(config_.listeners.begin(), config_.listeners.end(),
+                  [](const ListenerConfig& l) { return l.auth.has_value(); }) &&
+      config_.auth.max_checks_running >= pool) {
+    spdlog::warn(
+        "auth.max_checks_running is {}, but libuv's thread pool has {} threads "
+        "(UV_THREADPOOL_SIZE), which name resolution shares: password checks can hold them "
+        "all; keep it below the pool size",
+        config_.auth.max_checks_running, pool);
+  }
   for (const ListenerConfig& listener : config_.listeners) {
     if (!listener.auth) continue;
     auth_metrics_.Register(listener.name);
