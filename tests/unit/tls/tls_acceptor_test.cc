@@ -46,12 +46,15 @@ class TlsAcceptorTest : public ::testing::Test {
   }
 
   // Handshake runs an acceptor against a BoringSSL client that trusts the server's CA and
-  // presents `client_cert` if given. With `first_flight_early`, the ClientHello is handed to
-  // Start as bytes read already, as after a PROXY protocol header.
+  // presents `client_cert` if given, speaking at most `client_max_version`. With
+  // `first_flight_early`, the ClientHello is handed to Start as bytes read already, as after a
+  // PROXY protocol header.
   Result<AcceptedTls> Handshake(const std::optional<KeyPair>& client_cert,
-                                bool first_flight_early = false) {
+                                bool first_flight_early = false,
+                                uint16_t client_max_version = TLS1_3_VERSION) {
     TlsServerContext context = Context();
     bssl::UniquePtr<SSL_CTX> client_ctx(SSL_CTX_new(TLS_method()));
+    SSL_CTX_set_max_proto_version(client_ctx.get(), client_max_version);
     if (client_cert) UseKeyPair(client_ctx.get(), *client_cert);
     bssl::UniquePtr<SSL> client(SSL_new(client_ctx.get()));
     BIO* client_in = BIO_new(BIO_s_mem());
@@ -173,6 +176,26 @@ TEST_F(TlsAcceptorTest, AServerCertificateIsNoClientCertificate) {
   Result<AcceptedTls> accepted = Handshake(clients_ca_.Issue(CertOptions{{"workload.example"}}));
   ASSERT_FALSE(accepted.ok());
   EXPECT_EQ(accepted.status().code(), ErrorCode::kClientTls);
+}
+
+TEST_F(TlsAcceptorTest, AClientBelowTheMinimumVersionIsRefused) {
+  Result<AcceptedTls> tls12 = Handshake(std::nullopt, false, TLS1_2_VERSION);
+  ASSERT_TRUE(tls12.ok()) << "TLS 1.2 is the default minimum: " << tls12.status().message();
+  settings_.min_version = TlsVersion::kTls13;
+  Result<AcceptedTls> refused = Handshake(std::nullopt, false, TLS1_2_VERSION);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kClientTls);
+  ASSERT_TRUE(Handshake(std::nullopt, false, TLS1_3_VERSION).ok());
+}
+
+TEST_F(TlsAcceptorTest, AClientCertificateWorksOverTls12Too) {
+  AskForClientCertificates(true);
+  CertOptions options;
+  options.uris = {"spiffe://cluster.local/ns/a/sa/b"};
+  Result<AcceptedTls> accepted = Handshake(ClientCert(options), false, TLS1_2_VERSION);
+  ASSERT_TRUE(accepted.ok()) << accepted.status().message();
+  EXPECT_EQ(accepted->identities, std::vector<std::string>{"spiffe://cluster.local/ns/a/sa/b"});
+  EXPECT_EQ(accepted->stream->version(), "TLSv1.2");
 }
 
 TEST_F(TlsAcceptorTest, BytesReadBeforeTheHandshakeStartAreItsFirstFlight) {
