@@ -46,6 +46,15 @@ std::optional<IpEndpoint> ToEndpoint(const SocketAddress& address) {
   return ParseIpLiteral(address.host, address.port);
 }
 
+// ThreadPoolSize is the size of libuv's pool as libuv reads it: UV_THREADPOOL_SIZE, 4 when
+// unset or 0, at most 1024.
+unsigned ThreadPoolSize() {
+  const char* value = std::getenv("UV_THREADPOOL_SIZE");
+  const unsigned long size = value == nullptr ? 0 : std::strtoul(value, nullptr, 10);
+  if (size == 0) return 4;
+  return static_cast<unsigned>(std::min<unsigned long>(size, 1024));
+}
+
 }  // namespace
 
 Server::Server(Config config)
@@ -160,15 +169,6 @@ Status Server::Start() {
   FitConnectionsToDescriptors();
   spdlog::info("deputy {} started with {} listener(s)", DEPUTY_VERSION, listeners_.size());
   return Status::Ok();
-}
-
-// ThreadPoolSize is the size of libuv's pool as libuv reads it: UV_THREADPOOL_SIZE, 4 when
-// unset or 0, at most 1024.
-unsigned ThreadPoolSize() {
-  const char* value = std::getenv("UV_THREADPOOL_SIZE");
-  const unsigned long size = value == nullptr ? 0 : std::strtoul(value, nullptr, 10);
-  if (size == 0) return 4;
-  return static_cast<unsigned>(std::min<unsigned long>(size, 1024));
 }
 
 Status Server::LoadUsersFiles() {
@@ -327,8 +327,7 @@ void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream>
   }
   bssl::UniquePtr<SSL_CTX> client_tls;
   if (const auto tls = client_tls_.find(&listener); tls != client_tls_.end()) {
-    SSL_CTX_up_ref(tls->second.get());
-    client_tls.reset(tls->second.get());
+    client_tls = tls->second.Share();
   }
   auto* session = new Session(*services_, listener, std::move(client), std::move(client_tls),
                               std::move(frontend), [this, &listener](Session* s) {

@@ -20,6 +20,12 @@ class TlsServerContext {
   static Result<TlsServerContext> Create(const TlsServerSettings& settings);
 
   SSL_CTX* get() const { return ctx_.get(); }
+  // Share is another reference to the SSL_CTX, for a connection that must keep this context
+  // whatever replaces it later.
+  bssl::UniquePtr<SSL_CTX> Share() const {
+    SSL_CTX_up_ref(ctx_.get());
+    return bssl::UniquePtr<SSL_CTX>(ctx_.get());
+  }
   // The leaf certificate's notAfter, in seconds since the epoch, for the expiry metric.
   int64_t not_after() const { return not_after_; }
 
