@@ -11,7 +11,7 @@
 #include "config/config_loader.h"
 #include "config/services_db.h"
 #include "log/process_logs.h"
-#include "server.h"
+#include "server/server.h"
 #include "tls/tls_server_context.h"
 
 namespace {

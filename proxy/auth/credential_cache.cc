@@ -34,7 +34,9 @@ std::string CredentialCache::Digest(std::string_view user, std::string_view pass
 bool CredentialCache::Contains(std::string_view user, std::string_view password,
                                std::string_view hash, Clock::time_point now) const {
   if (!enabled()) return false;
-  const auto it = entries_.find(Digest(user, password, hash));
+  const std::string digest = Digest(user, password, hash);
+  std::lock_guard lock(mutex_);
+  const auto it = entries_.find(digest);
   return it != entries_.end() && now < it->second;
 }
 
@@ -42,6 +44,7 @@ void CredentialCache::Insert(std::string_view user, std::string_view password,
                              std::string_view hash, Clock::time_point now) {
   if (!enabled()) return;
   std::string digest = Digest(user, password, hash);
+  std::lock_guard lock(mutex_);
   if (entries_.size() >= max_entries_ && !entries_.contains(digest)) {
     std::erase_if(entries_, [&](const auto& entry) { return now >= entry.second; });
     if (entries_.size() >= max_entries_) entries_.erase(entries_.begin());

@@ -21,6 +21,7 @@ FailureLimiter::FailureLimiter(uint32_t max_failures, std::chrono::seconds windo
 
 std::chrono::seconds FailureLimiter::RetryAfter(const IpAddress& client,
                                                 Clock::time_point now) const {
+  std::lock_guard lock(mutex_);
   const auto it = windows_.find(KeyOf(client));
   if (it == windows_.end() || it->second.failures < max_failures_) return {};
   const Clock::time_point end = it->second.start + window_;
@@ -30,6 +31,7 @@ std::chrono::seconds FailureLimiter::RetryAfter(const IpAddress& client,
 }
 
 void FailureLimiter::RecordFailure(const IpAddress& client, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
   const std::string key = KeyOf(client);
   auto it = windows_.find(key);
   if (it != windows_.end() && now >= it->second.start + window_) {
@@ -43,6 +45,7 @@ void FailureLimiter::RecordFailure(const IpAddress& client, Clock::time_point no
 }
 
 void FailureLimiter::Forgive(const IpAddress& client) {
+  std::lock_guard lock(mutex_);
   const auto it = windows_.find(KeyOf(client));
   if (it != windows_.end() && it->second.failures > 0) --it->second.failures;
 }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -18,6 +19,7 @@ namespace deputy {
 // and is forgiven if it succeeds, so checks in flight cannot exceed the budget. The table
 // holds at most `max_addresses`; when it is full, expired windows go first, then the oldest of
 // an address not refused (so rotating addresses cannot flush a refusal), then the oldest.
+// Thread-safe: every worker counts against the same table.
 class FailureLimiter {
  public:
   using Clock = std::chrono::steady_clock;
@@ -29,7 +31,10 @@ class FailureLimiter {
   void RecordFailure(const IpAddress& client, Clock::time_point now);
   // Forgive takes back one failure of `client` (a check that started as one and succeeded).
   void Forgive(const IpAddress& client);
-  size_t size() const { return windows_.size(); }
+  size_t size() const {
+    std::lock_guard lock(mutex_);
+    return windows_.size();
+  }
 
  private:
   struct Window {
@@ -42,6 +47,7 @@ class FailureLimiter {
   uint32_t max_failures_;
   std::chrono::seconds window_;
   size_t max_addresses_;
+  mutable std::mutex mutex_;
   std::unordered_map<std::string, Window> windows_;  // by the address's bytes
 };
 

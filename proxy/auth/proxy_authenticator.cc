@@ -67,38 +67,31 @@ Status WrongCredentials(const BasicCredentials& credentials) {
 
 }  // namespace
 
-ProxyAuthenticator::ProxyAuthenticator(AuthServices& services, std::string listener,
+ProxyAuthenticator::ProxyAuthenticator(AuthServices& services, const SharedUsers& users,
                                        const ListenerAuthConfig& config)
     : services_(services),
-      listener_(std::move(listener)),
-      config_(config),
+      users_(users),
       challenge_("Proxy-Authenticate: Basic realm=\"" + config.realm + "\"\r\n") {}
-
-Status ProxyAuthenticator::Load() {
-  Result<UsersTable> table = UsersTable::Load(config_.users_file);
-  if (table.ok()) users_ = std::move(table).value();
-  services_.observer.OnUsersFileLoad(listener_, table.ok(), users_.size());
-  return table.status();
-}
 
 std::unique_ptr<PasswordCheck> ProxyAuthenticator::Authenticate(
     const std::optional<IpAddress>& client, const BasicCredentials& credentials, Callback done) {
   auto pending = std::make_unique<PendingAuthentication>(services_.loop, std::move(done), [this] {
-    services_.observer.OnAuthentication(listener_, AuthResult::kOverloaded);
+    services_.observer.OnAuthentication(listener(), AuthResult::kOverloaded);
   });
   const auto now = FailureLimiter::Clock::now();
-  const std::string* stored = users_.HashOf(credentials.user);
+  const std::shared_ptr<const UsersTable> users = users_.Get();
+  const std::string* stored = users->HashOf(credentials.user);
   // The cache first: a hit takes the exact password, so clients that share an address with a
   // guesser (behind NAT) are not locked out with it.
   if (stored != nullptr &&
       services_.verified.Contains(credentials.user, credentials.password, *stored, now)) {
-    services_.observer.OnAuthentication(listener_, AuthResult::kCached);
+    services_.observer.OnAuthentication(listener(), AuthResult::kCached);
     pending->Answer(Status::Ok());
     return pending;
   }
   if (client) {
     if (auto wait = services_.failures.RetryAfter(*client, now); wait.count() > 0) {
-      services_.observer.OnAuthentication(listener_, AuthResult::kRateLimited);
+      services_.observer.OnAuthentication(listener(), AuthResult::kRateLimited);
       pending->Answer(Status(ErrorCode::kAuthRateLimited,
                              "too many failed proxy authentications from this address; retry "
                              "in " +
@@ -108,35 +101,36 @@ std::unique_ptr<PasswordCheck> ProxyAuthenticator::Authenticate(
   }
   // An unknown user costs a hash too, so the time taken does not tell which users exist; an
   // overlong password would make some methods work far longer, and is never a real one.
-  const std::string* hash = stored != nullptr ? stored : users_.AnyHash();
+  const std::string* hash = stored != nullptr ? stored : users->AnyHash();
   if (hash == nullptr || credentials.password.size() > kMaxPasswordBytes) {
     if (client) services_.failures.RecordFailure(*client, now);
-    services_.observer.OnAuthentication(listener_, AuthResult::kFailed);
+    services_.observer.OnAuthentication(listener(), AuthResult::kFailed);
     pending->Answer(WrongCredentials(credentials));
     return pending;
   }
   PendingAuthentication* raw = pending.get();
   std::unique_ptr<PasswordCheck> check = services_.verifier.Verify(
-      credentials.password, *hash,
+      services_.loop, credentials.password, *hash,
       [this, raw, client, attempt = credentials, known = stored != nullptr,
        hash = *hash](bool matches) mutable {
         const auto later = FailureLimiter::Clock::now();
         // A reload while the check ran may have removed the user or changed the password.
-        const std::string* current = users_.HashOf(attempt.user);
+        const std::shared_ptr<const UsersTable> now_in_force = users_.Get();
+        const std::string* current = now_in_force->HashOf(attempt.user);
         Status status = Status::Ok();
         if (matches && known && current != nullptr && *current == hash) {
           if (client) services_.failures.Forgive(*client);
           services_.verified.Insert(attempt.user, attempt.password, hash, later);
-          services_.observer.OnAuthentication(listener_, AuthResult::kOk);
+          services_.observer.OnAuthentication(listener(), AuthResult::kOk);
         } else {
-          services_.observer.OnAuthentication(listener_, AuthResult::kFailed);
+          services_.observer.OnAuthentication(listener(), AuthResult::kFailed);
           status = WrongCredentials(attempt);
         }
         OPENSSL_cleanse(attempt.password.data(), attempt.password.size());
         raw->Finish(std::move(status));
       });
   if (!check) {
-    services_.observer.OnAuthentication(listener_, AuthResult::kOverloaded);
+    services_.observer.OnAuthentication(listener(), AuthResult::kOverloaded);
     pending->Answer(
         Status(ErrorCode::kAuthOverloaded, "too many proxy password checks are waiting"));
     return pending;

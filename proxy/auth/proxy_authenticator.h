@@ -8,7 +8,7 @@
 #include "auth/credential_cache.h"
 #include "auth/failure_limiter.h"
 #include "auth/password_verifier.h"
-#include "auth/users_file.h"
+#include "auth/shared_users.h"
 #include "base/status.h"
 #include "config/config.h"
 #include "http/basic_credentials.h"
@@ -17,8 +17,9 @@
 
 namespace deputy {
 
-// The pieces every listener's authenticator shares: one bound on hashing work, one failure
-// count per client address, one cache of verified credentials.
+// The pieces every listener's authenticator on one worker shares: the worker's loop, and the
+// process's hashing threads, failure count per client address and cache of verified
+// credentials.
 struct AuthServices {
   EventLoop& loop;
   const AuthConfig& config;
@@ -36,25 +37,18 @@ class ProxyAuthenticator {
  public:
   using Callback = std::function<void(Status)>;
 
-  ProxyAuthenticator(AuthServices& services, std::string listener,
+  ProxyAuthenticator(AuthServices& services, const SharedUsers& users,
                      const ListenerAuthConfig& config);
-
-  // Load reads the users file; when it is refused, the users read before stay in force.
-  Status Load();
   std::unique_ptr<PasswordCheck> Authenticate(const std::optional<IpAddress>& client,
                                               const BasicCredentials& credentials, Callback done);
   // Challenge is the Proxy-Authenticate header line (with CRLF) a 407 carries.
   const std::string& Challenge() const { return challenge_; }
-  const std::string& listener() const { return listener_; }
-  size_t users() const { return users_.size(); }
-  bool MixedHashSettings() const { return users_.MixedSettings(); }
+  const std::string& listener() const { return users_.listener(); }
 
  private:
   AuthServices& services_;
-  std::string listener_;
-  const ListenerAuthConfig& config_;
+  const SharedUsers& users_;
   std::string challenge_;
-  UsersTable users_;
 };
 
 }  // namespace deputy

@@ -164,8 +164,13 @@ struct LimitsConfig {
   std::optional<uint32_t> max_connections;
 };
 
+// More event-loop threads than this is a typo, not a machine.
+inline constexpr uint32_t kMaxWorkers = 1024;
+
 struct Config {
   std::vector<ListenerConfig> listeners;
+  // Event loops, one thread each; when absent, one per CPU deputy may run on.
+  std::optional<uint32_t> workers;
   LimitsConfig limits;
   AuthConfig auth;
   AdminConfig admin;

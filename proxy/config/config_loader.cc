@@ -401,9 +401,12 @@ void ReadServices(Errors* errors, const Json& json, std::map<std::string, uint16
 
 void ReadRoot(Errors* errors, const Json& json, Config* config) {
   const Object root(errors, json, "",
-                    {"listeners", "limits", "auth", "admin", "discovery", "upstream", "dns",
-                     "policy", "services"});
+                    {"listeners", "workers", "limits", "auth", "admin", "discovery", "upstream",
+                     "dns", "policy", "services"});
   if (!root.valid()) return;
+  uint32_t workers = 0;
+  root.Uint32("workers", 1, kMaxWorkers, &workers);
+  if (workers > 0) config->workers = workers;
   ReadListeners(errors, root.Find("listeners"), &config->listeners);
   if (const Json* limits = root.Find("limits")) ReadLimits(errors, *limits, &config->limits);
   if (const Json* auth = root.Find("auth")) ReadAuth(errors, *auth, &config->auth);

@@ -7,13 +7,29 @@
 
 namespace deputy {
 
+// Link is a waiter as its flight sees it, shared between the two: `loop`, `done` and `alive`
+// belong to the waiter's loop thread; `flight` is guarded by the cache's mutex.
+struct DelegationCache::Link {
+  EventLoop* loop = nullptr;
+  Callback done;
+  bool alive = true;
+  Flight* flight = nullptr;
+};
+
 class DelegationCache::Waiter : public DelegationLookup {
  public:
   Waiter(EventLoop& loop, DelegationCache& cache, Callback done)
       : cache_(cache),
-        done_(std::move(done)),
-        timer_(loop, [this] { Deliver(std::move(*ready_)); }) {}
-  ~Waiter() override;
+        link_(std::make_shared<Link>()),
+        timer_(loop, [this] { RunOnce(link_->done, std::move(*ready_)); }) {
+    link_->loop = &loop;
+    link_->done = std::move(done);
+  }
+  ~Waiter() override {
+    link_->alive = false;
+    link_->done = nullptr;
+    cache_.Unlink(link_);
+  }
 
   // AnswerLater delivers a known result on the next loop turn.
   void AnswerLater(Result<LookupOutcome> result) {
@@ -21,41 +37,31 @@ class DelegationCache::Waiter : public DelegationLookup {
     timer_.Start(0);
   }
 
-  void Deliver(Result<LookupOutcome> result) { RunOnce(done_, std::move(result)); }
-
-  Flight* flight = nullptr;
+  const std::shared_ptr<Link>& link() const { return link_; }
 
  private:
   DelegationCache& cache_;
-  Callback done_;
+  std::shared_ptr<Link> link_;
   Timer timer_;
   std::optional<Result<LookupOutcome>> ready_;
 };
 
 struct DelegationCache::Flight {
   Key key;
-  std::string share;  // the registrable domain of key.first
+  std::string share;          // the registrable domain of key.first
+  EventLoop* loop = nullptr;  // where the fetch runs
   std::unique_ptr<HttpsFetch> fetch;
-  std::vector<Waiter*> waiters;
+  std::vector<std::shared_ptr<Link>> waiters;
   Clock::time_point started;
-  // Set once the fetch has answered: its waiters are being served and nothing is left to cancel.
+  // Set once the fetch has answered: waiters may still join until the answer is stored, and
+  // nothing is left to cancel.
   bool finished = false;
 };
 
-DelegationCache::Waiter::~Waiter() {
-  if (flight == nullptr) return;
-  auto& waiters = flight->waiters;
-  waiters.erase(std::remove(waiters.begin(), waiters.end(), this), waiters.end());
-  if (waiters.empty() && !flight->finished) cache_.Cancel(flight);
-}
-
-DelegationCache::DelegationCache(EventLoop& loop, DnsResolver& resolver,
-                                 const DestinationGuard& guard, SSL_CTX* discovery_ctx,
+DelegationCache::DelegationCache(const DestinationGuard& guard, SSL_CTX* discovery_ctx,
                                  const DiscoveryConfig& config, ConnectTimeouts connect,
                                  CacheObserver& observer)
-    : loop_(loop),
-      resolver_(resolver),
-      guard_(guard),
+    : guard_(guard),
       ctx_(discovery_ctx),
       config_(config),
       observer_(observer),
@@ -74,107 +80,191 @@ DelegationCache::DelegationCache(EventLoop& loop, DnsResolver& resolver,
 }
 
 DelegationCache::~DelegationCache() {
+  std::lock_guard lock(mutex_);
   for (auto& [key, flight] : flights_) {
-    for (Waiter* waiter : flight->waiters) waiter->flight = nullptr;
+    for (const std::shared_ptr<Link>& link : flight->waiters) link->flight = nullptr;
   }
 }
 
-std::unique_ptr<DelegationLookup> DelegationCache::Lookup(const std::string& domain,
+std::unique_ptr<DelegationLookup> DelegationCache::Lookup(EventLoop& loop, DnsResolver& resolver,
+                                                          const std::string& domain,
                                                           const std::string& service,
                                                           Callback done) {
-  auto waiter = std::make_unique<Waiter>(loop_, *this, std::move(done));
+  auto waiter = std::make_unique<Waiter>(loop, *this, std::move(done));
   Key key{domain, service};
+  std::unique_lock lock(mutex_);
   if (std::shared_ptr<const Delegation> cached = entries_.Find(key, Clock::now())) {
+    lock.unlock();
     bool negative = cached->kind == Delegation::Kind::kNotDelegated;
     observer_.OnLookup(negative ? LookupResult::kNegative : LookupResult::kHit);
     waiter->AnswerLater(LookupOutcome{std::move(cached), true});
     return waiter;
   }
-  ReportSize();  // Find drops an expired entry
+  ReportSizeLocked();  // Find drops an expired entry
   auto flight = flights_.find(key);
-  if (flight == flights_.end()) {
-    // Joining a flight costs nothing more; only a new fetch is refused at the limit.
-    std::string share = public_suffixes_.RegistrableDomain(domain);
-    if (std::optional<Status> refused = Refusal(share)) {
-      observer_.OnLookup(LookupResult::kLimit);
-      waiter->AnswerLater(std::move(*refused));
-      return waiter;
-    }
-    std::string url = ExpandUrlTemplate(config_.url_template, domain, service);
-    Result<HttpsUrl> parsed = ParseHttpsUrl(url);
-    if (!parsed.ok()) {
-      observer_.OnLookup(LookupResult::kError);
-      waiter->AnswerLater(Status(ErrorCode::kInvalidConfig, "url_template gives an invalid URL: " +
-                                                                parsed.status().message()));
-      return waiter;
-    }
-    auto started = std::make_unique<Flight>();
-    started->key = key;
-    started->share = std::move(share);
-    started->started = Clock::now();
-    ++flights_per_share_[started->share];
-    started->fetch = std::make_unique<HttpsFetch>(loop_, resolver_, guard_, ctx_, limits_);
-    flight = flights_.emplace(key, std::move(started)).first;
-    waiter->flight = flight->second.get();
-    flight->second->waiters.push_back(waiter.get());
-    observer_.OnFetchesInFlight(flights_.size());
-    flight->second->fetch->Start(
-        *parsed, [this, key](Result<FetchResult> result) { OnFetched(key, std::move(result)); });
+  if (flight != flights_.end()) {
+    waiter->link()->flight = flight->second.get();
+    flight->second->waiters.push_back(waiter->link());
     return waiter;
   }
-  waiter->flight = flight->second.get();
-  flight->second->waiters.push_back(waiter.get());
+  // Joining a flight costs nothing more; only a new fetch is refused at the limit.
+  std::string share = public_suffixes_.RegistrableDomain(domain);
+  if (std::optional<Status> refused = RefusalLocked(share)) {
+    lock.unlock();
+    observer_.OnLookup(LookupResult::kLimit);
+    waiter->AnswerLater(std::move(*refused));
+    return waiter;
+  }
+  std::string url = ExpandUrlTemplate(config_.url_template, domain, service);
+  Result<HttpsUrl> parsed = ParseHttpsUrl(url);
+  if (!parsed.ok()) {
+    lock.unlock();
+    observer_.OnLookup(LookupResult::kError);
+    waiter->AnswerLater(Status(ErrorCode::kInvalidConfig,
+                               "url_template gives an invalid URL: " + parsed.status().message()));
+    return waiter;
+  }
+  auto started = std::make_unique<Flight>();
+  Flight* raw = started.get();
+  started->key = key;
+  started->share = std::move(share);
+  started->loop = &loop;
+  started->started = Clock::now();
+  ++flights_per_share_[started->share];
+  started->fetch = std::make_unique<HttpsFetch>(loop, resolver, guard_, ctx_, limits_);
+  waiter->link()->flight = raw;
+  started->waiters.push_back(waiter->link());
+  flights_.emplace(key, std::move(started));
+  const size_t in_flight = flights_.size();
+  // Start answers from the loop, so nothing else can reach this flight before it returns but
+  // other threads, which only join it; the fetch itself is this thread's.
+  HttpsFetch* fetch = raw->fetch.get();
+  lock.unlock();
+  observer_.OnFetchesInFlight(in_flight);
+  fetch->Start(*parsed, [this, raw, &resolver](Result<FetchResult> result) {
+    OnFetched(raw, std::move(result), resolver);
+  });
   return waiter;
 }
 
-void DelegationCache::Cancel(Flight* flight) {
-  auto it = flights_.find(flight->key);
-  if (it == flights_.end() || it->second.get() != flight) return;
-  std::unique_ptr<Flight> cancelled = std::move(it->second);
-  flights_.erase(it);
-  Forget(*cancelled);
-  // Destroying the fetch closes its socket now, before another byte is read. It cannot be
-  // inside its own callback here: that callback is OnFetched, which marks the flight finished
-  // before any waiter can go.
-  cancelled->fetch.reset();
-  spdlog::debug("delegation lookup for {}/{} cancelled: every waiter left", flight->key.first,
-                flight->key.second);
-  observer_.OnFetch("cancelled");
-  observer_.OnFetchesInFlight(flights_.size());
+size_t DelegationCache::fetches_in_flight() const {
+  std::lock_guard lock(mutex_);
+  return flights_.size();
 }
 
-void DelegationCache::OnFetched(const Key& key, Result<FetchResult> result) {
-  auto it = flights_.find(key);
-  if (it == flights_.end()) return;
-  std::unique_ptr<Flight> flight = std::move(it->second);
+std::unique_ptr<DelegationCache::Flight> DelegationCache::Detach(Flight* flight) {
+  auto it = flights_.find(flight->key);
+  if (it == flights_.end() || it->second.get() != flight) return nullptr;
+  std::unique_ptr<Flight> owned = std::move(it->second);
   flights_.erase(it);
-  Forget(*flight);
-  flight->finished = true;
-  // The fetch is inside its own callback; free it on the next turn.
-  loop_.DeferDelete(std::move(flight->fetch));
-  observer_.OnFetchesInFlight(flights_.size());
-  observer_.OnFetchDuration(std::chrono::duration<double>(Clock::now() - flight->started).count());
+  ForgetLocked(*owned);
+  return owned;
+}
 
-  Result<std::shared_ptr<const Delegation>> delegation = Interpret(key, result);
-  if (delegation.ok()) Store(key, flight->share, *delegation);
-  // A waiter's callback may destroy other waiters; each one unlinks itself from the flight,
-  // so take them one at a time.
-  while (!flight->waiters.empty()) {
-    Waiter* waiter = flight->waiters.back();
-    flight->waiters.pop_back();
-    waiter->flight = nullptr;
-    if (delegation.ok()) {
-      observer_.OnLookup(LookupResult::kMiss);
-      waiter->Deliver(LookupOutcome{*delegation, false});
-    } else {
-      observer_.OnLookup(LookupResult::kError);
-      waiter->Deliver(delegation.status());
-    }
+void DelegationCache::Unlink(const std::shared_ptr<Link>& link) {
+  std::unique_lock lock(mutex_);
+  Flight* flight = link->flight;
+  if (flight == nullptr) return;
+  link->flight = nullptr;
+  auto& waiters = flight->waiters;
+  waiters.erase(std::remove(waiters.begin(), waiters.end(), link), waiters.end());
+  if (!waiters.empty() || flight->finished) return;
+  std::unique_ptr<Flight> cancelled = Detach(flight);
+  const size_t in_flight = flights_.size();
+  lock.unlock();
+  if (!cancelled) return;
+  spdlog::debug("delegation lookup for {}/{} cancelled: every waiter left", cancelled->key.first,
+                cancelled->key.second);
+  observer_.OnFetch("cancelled");
+  observer_.OnFetchesInFlight(in_flight);
+  Discard(*link->loop, std::move(cancelled));
+}
+
+void DelegationCache::Discard(EventLoop& current, std::unique_ptr<Flight> flight) {
+  // Destroying the fetch closes its socket now, before another byte is read. It cannot be
+  // inside its own callback here: that callback is OnFetched, which marks the flight finished
+  // before any waiter can go, and a finished flight is never cancelled.
+  if (flight->loop == &current) return;  // destroyed here, on its own loop
+  // The fetch belongs to another worker's loop; it is closed there. Its callback may still run
+  // first: OnFetched then finds the flight gone.
+  EventLoop* owner = flight->loop;
+  owner->Post([cancelled = std::shared_ptr<Flight>(std::move(flight))] {});
+}
+
+void DelegationCache::OnFetched(Flight* flight, Result<FetchResult> result, DnsResolver& resolver) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = flights_.find(flight->key);
+    if (it == flights_.end() || it->second.get() != flight) return;  // cancelled from elsewhere
+    // Lookups of this key keep joining until the answer is stored, so none starts a second
+    // fetch while this one is interpreted.
+    flight->finished = true;
+  }
+  EventLoop& loop = *flight->loop;
+  observer_.OnFetchDuration(std::chrono::duration<double>(Clock::now() - flight->started).count());
+  Result<std::shared_ptr<const Delegation>> delegation = Interpret(flight->key, resolver, result);
+
+  std::unique_lock lock(mutex_);
+  std::unique_ptr<Flight> done = Detach(flight);
+  if (delegation.ok()) StoreLocked(done->key, done->share, *delegation);
+  std::vector<std::shared_ptr<Link>> waiters = std::move(done->waiters);
+  for (const std::shared_ptr<Link>& link : waiters) link->flight = nullptr;
+  const size_t in_flight = flights_.size();
+  lock.unlock();
+
+  // The fetch is inside its own callback; free it on the next turn.
+  loop.DeferDelete(std::move(done->fetch));
+  observer_.OnFetchesInFlight(in_flight);
+  for (size_t i = 0; i < waiters.size(); ++i) {
+    observer_.OnLookup(delegation.ok() ? LookupResult::kMiss : LookupResult::kError);
+  }
+  if (delegation.ok()) {
+    Deliver(loop, std::move(waiters), LookupOutcome{*delegation, false});
+  } else {
+    Deliver(loop, std::move(waiters), delegation.status());
   }
 }
 
+void DelegationCache::Deliver(EventLoop& current, std::vector<std::shared_ptr<Link>> waiters,
+                              const Result<LookupOutcome>& result) {
+  // A callback may destroy other waiters of this loop; a destroyed one is no longer alive.
+  for (const std::shared_ptr<Link>& link : waiters) {
+    if (link->loop == &current) {
+      if (link->alive) RunOnce(link->done, result);
+      continue;
+    }
+    link->loop->Post([link, result] {
+      if (link->alive) RunOnce(link->done, result);
+    });
+  }
+}
+
+void DelegationCache::AbandonFlightsOn(EventLoop& loop) {
+  std::vector<std::unique_ptr<Flight>> abandoned;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = flights_.begin(); it != flights_.end();) {
+      if (it->second->loop != &loop || it->second->finished) {
+        ++it;
+        continue;
+      }
+      ForgetLocked(*it->second);
+      for (const std::shared_ptr<Link>& link : it->second->waiters) link->flight = nullptr;
+      abandoned.push_back(std::move(it->second));
+      it = flights_.erase(it);
+    }
+  }
+  for (std::unique_ptr<Flight>& flight : abandoned) {
+    flight->fetch.reset();
+    observer_.OnFetch("cancelled");
+    Deliver(loop, std::move(flight->waiters),
+            Status(ErrorCode::kInternal, "deputy is stopping the worker that ran this lookup"));
+  }
+  if (!abandoned.empty()) observer_.OnFetchesInFlight(fetches_in_flight());
+}
+
 Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
-    const Key& key, const Result<FetchResult>& result) {
+    const Key& key, DnsResolver& resolver, const Result<FetchResult>& result) {
   if (!result.ok()) {
     observer_.OnFetch("error");
     WarnLimited("delegation lookup failed", "delegation lookup for {}/{} failed: {}", key.first,
@@ -185,8 +275,8 @@ Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
   observer_.OnFetch(status >= 100 && status <= 599 ? std::to_string(status) : "invalid");
   std::vector<std::string> skipped;
   Result<std::shared_ptr<const Delegation>> delegation = InterpretResponse(
-      *result, config_, [this](const std::string& host) { return resolver_.HasStaticHost(host); },
-      &skipped);
+      *result, config_,
+      [&resolver](const std::string& host) { return resolver.HasStaticHost(host); }, &skipped);
   for (const std::string& reason : skipped) {
     WarnLimited("delegation document entry skipped", "delegation document {}: skipped {}",
                 result->final_url, reason);
@@ -198,7 +288,7 @@ Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
   return delegation;
 }
 
-std::optional<Status> DelegationCache::Refusal(const std::string& share) const {
+std::optional<Status> DelegationCache::RefusalLocked(const std::string& share) const {
   if (flights_.size() >= config_.max_inflight_fetches) {
     return Status(ErrorCode::kLookupLimit,
                   "too many lookups in flight (discovery.max_inflight_fetches = " +
@@ -215,22 +305,23 @@ std::optional<Status> DelegationCache::Refusal(const std::string& share) const {
   return std::nullopt;
 }
 
-void DelegationCache::Forget(const Flight& flight) {
+void DelegationCache::ForgetLocked(const Flight& flight) {
   auto same_share = flights_per_share_.find(flight.share);
   if (same_share != flights_per_share_.end() && --same_share->second == 0) {
     flights_per_share_.erase(same_share);
   }
 }
 
-void DelegationCache::Store(const Key& key, const std::string& share,
-                            std::shared_ptr<const Delegation> delegation) {
+void DelegationCache::StoreLocked(const Key& key, const std::string& share,
+                                  std::shared_ptr<const Delegation> delegation) {
   if (delegation->ttl_s <= 0) return;
   Clock::time_point now = Clock::now();
   Clock::time_point expires = now + std::chrono::seconds(delegation->ttl_s);
   entries_.Insert(key, share, std::move(delegation), expires, now);
-  ReportSize();
+  ReportSizeLocked();
 }
 
-void DelegationCache::ReportSize() { observer_.OnSize(entries_.size(), entries_.bytes()); }
+// Under the lock, so the gauges follow the order of changes; the observer only sets them.
+void DelegationCache::ReportSizeLocked() { observer_.OnSize(entries_.size(), entries_.bytes()); }
 
 }  // namespace deputy

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,55 +31,78 @@ struct LookupOutcome {
 class DelegationLookup : public Deferrable {};
 
 // DelegationCache answers (domain, service) from memory while fresh, else fetches the
-// well-known document. Concurrent lookups of one key share a single fetch, which is cancelled
-// as soon as its last waiter goes; at most discovery.max_inflight_fetches fetches run at once
-// (max_inflight_fetches_per_domain for names under one registrable domain), and a lookup that
-// would need one more is refused. Failures are never cached, so the next client tries again.
-// What it holds is bounded by CacheIndex, with each registrable domain as one share.
+// well-known document. It is one per process and every worker thread uses it: a lookup runs on
+// its caller's loop, and a fetch on the loop of the lookup that started it. Concurrent lookups
+// of one key, from any worker, share a single fetch; the waiters on other loops get the answer
+// posted to their own. The fetch is cancelled as soon as its last waiter goes. At most
+// discovery.max_inflight_fetches fetches run at once (max_inflight_fetches_per_domain for names
+// under one registrable domain), and a lookup that would need one more is refused. Failures
+// are never cached, so the next client tries again. What it holds is bounded by CacheIndex,
+// with each registrable domain as one share. One mutex guards the index and the flights; it is
+// held for map operations only, never across I/O, parsing or a callback.
 class DelegationCache {
  public:
   using Callback = std::function<void(Result<LookupOutcome>)>;
   using Clock = std::chrono::steady_clock;
 
-  DelegationCache(EventLoop& loop, DnsResolver& resolver, const DestinationGuard& guard,
-                  SSL_CTX* discovery_ctx, const DiscoveryConfig& config, ConnectTimeouts connect,
-                  CacheObserver& observer);
+  DelegationCache(const DestinationGuard& guard, SSL_CTX* discovery_ctx,
+                  const DiscoveryConfig& config, ConnectTimeouts connect, CacheObserver& observer);
+  // Fetches still running are closed here, which is right only on their loop's thread: with
+  // several loops, each calls AbandonFlightsOn before the cache goes.
   ~DelegationCache();
+  DelegationCache(const DelegationCache&) = delete;
+  DelegationCache& operator=(const DelegationCache&) = delete;
 
-  // Lookup always answers from the loop, never inside this call.
-  std::unique_ptr<DelegationLookup> Lookup(const std::string& domain, const std::string& service,
+  // Lookup is called on `loop`'s thread and always answers there, never inside this call. A
+  // fetch it starts runs on `loop`, resolving names with `resolver`.
+  std::unique_ptr<DelegationLookup> Lookup(EventLoop& loop, DnsResolver& resolver,
+                                           const std::string& domain, const std::string& service,
                                            Callback done);
 
-  size_t fetches_in_flight() const { return flights_.size(); }
+  // AbandonFlightsOn ends the fetches running on `loop`, whose thread is stopping: they are
+  // closed now and their waiters, on any loop, told so. Called on `loop`'s thread.
+  void AbandonFlightsOn(EventLoop& loop);
+
+  size_t fetches_in_flight() const;
 
  private:
   class Waiter;
+  struct Link;
   struct Flight;
   using Key = CacheIndex::Key;
 
-  void OnFetched(const Key& key, Result<FetchResult> result);
-  void Cancel(Flight* flight);
-  Result<std::shared_ptr<const Delegation>> Interpret(const Key& key,
+  void OnFetched(Flight* flight, Result<FetchResult> result, DnsResolver& resolver);
+  // Detach removes a flight from the table, under the lock, and returns its ownership.
+  std::unique_ptr<Flight> Detach(Flight* flight);
+  // Unlink is a waiter leaving; the last one to leave an unfinished flight cancels it.
+  void Unlink(const std::shared_ptr<Link>& link);
+  // Discard destroys a cancelled flight's fetch on the loop it runs on; `current` is the
+  // calling thread's loop.
+  static void Discard(EventLoop& current, std::unique_ptr<Flight> flight);
+  Result<std::shared_ptr<const Delegation>> Interpret(const Key& key, DnsResolver& resolver,
                                                       const Result<FetchResult>& result);
-  void Store(const Key& key, const std::string& share,
-             std::shared_ptr<const Delegation> delegation);
-  void ReportSize();
-  // Refusal returns why a new fetch for `share` may not start now, or nothing if it may.
-  std::optional<Status> Refusal(const std::string& share) const;
-  // Forget drops a finished or cancelled flight from the per-share count.
-  void Forget(const Flight& flight);
+  // Deliver hands `result` to every waiter of a finished flight, each on its own loop.
+  static void Deliver(EventLoop& current, std::vector<std::shared_ptr<Link>> waiters,
+                      const Result<LookupOutcome>& result);
+  // The members below marked "locked" are read and written with mutex_ held.
+  void StoreLocked(const Key& key, const std::string& share,
+                   std::shared_ptr<const Delegation> delegation);
+  void ReportSizeLocked();
+  // RefusalLocked returns why a new fetch for `share` may not start now, or nothing if it may.
+  std::optional<Status> RefusalLocked(const std::string& share) const;
+  // ForgetLocked drops a finished or cancelled flight from the per-share count.
+  void ForgetLocked(const Flight& flight);
 
-  EventLoop& loop_;
-  DnsResolver& resolver_;
   const DestinationGuard& guard_;
   SSL_CTX* ctx_;
-  DiscoveryConfig config_;
+  const DiscoveryConfig config_;
   FetchLimits limits_;
   CacheObserver& observer_;
-  PublicSuffixList public_suffixes_;
-  CacheIndex entries_;
-  std::map<Key, std::unique_ptr<Flight>> flights_;
-  std::map<std::string, size_t, std::less<>> flights_per_share_;
+  const PublicSuffixList public_suffixes_;
+  mutable std::mutex mutex_;
+  CacheIndex entries_;                                            // locked
+  std::map<Key, std::unique_ptr<Flight>> flights_;                // locked
+  std::map<std::string, size_t, std::less<>> flights_per_share_;  // locked
 };
 
 }  // namespace deputy

@@ -142,7 +142,7 @@ void Session::OnRequest(Result<ClientRequest> request) {
     return;
   }
   lookup_ = services_.delegations.Lookup(
-      destination_.domain, destination_.service,
+      services_.loop, services_.resolver, destination_.domain, destination_.service,
       [this](Result<LookupOutcome> outcome) { OnDelegation(std::move(outcome)); });
 }
 
@@ -395,6 +395,7 @@ void Session::WriteAccessLog(const Status& status) {
   nlohmann::json line;
   line["time"] = UtcTimestamp();
   line["listener"] = listener_.name;
+  line["worker"] = services_.worker;
   line["client"] = client_address_;
   if (!user_.empty()) line["user"] = user_;
   // The first identity: a SPIFFE ID when the certificate has one (URI names come first).

@@ -36,6 +36,7 @@ struct SessionServices {
   SSL_CTX* upstream_ctx;
   Metrics& metrics;
   std::mt19937_64& rng;
+  unsigned worker = 0;  // which worker's loop, for the access log
 };
 
 // Session is one client's whole life, read top to bottom: the frontend names a destination,

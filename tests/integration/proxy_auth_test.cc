@@ -184,15 +184,6 @@ TEST_F(ProxyAuthTest, HashingWorkIsBoundedAndTimed) {
   EXPECT_EQ(Authentications("ok"), 1);
 }
 
-TEST_F(ProxyAuthTest, MoreChecksThanTheThreadPoolHoldsAreWarnedAbout) {
-  // deputy sizes libuv's pool to 32 threads, which DNS lookups share with password checks.
-  world_.config["auth"] = {{"max_checks_running", 32}};
-  world_.StartDeputy();
-  EXPECT_TRUE(world_.deputy->WaitForStderr("libuv's thread pool has 32 threads"))
-      << world_.deputy->Stderr();
-  EXPECT_EQ(Fetch({"--proxy-user", "alice:alice-pw"}).connect_status, 200);
-}
-
 TEST_F(ProxyAuthTest, ACheckThatTakesTooLongIsRefused) {
   world_.dir.Write("users", UsersFileText({{"slow", HashPassword("slow-pw", "$2b$", 14)}}));
   world_.config["auth"] = {{"check_timeout_ms", 1}};

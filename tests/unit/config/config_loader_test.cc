@@ -612,6 +612,15 @@ TEST(ConfigLoaderTest, GlobalMaxConnectionsIsFittedToDescriptorsUnlessSet) {
   EXPECT_EQ(RejectionOf(With("/limits/max_conns", 1)), "limits.max_conns: unknown key");
 }
 
+TEST(ConfigLoaderTest, WorkersDefaultToTheUsableCpusAndAreBounded) {
+  EXPECT_FALSE(MustParse(Base()).workers.has_value());
+  EXPECT_EQ(MustParse(With("/workers", 1)).workers, 1u);
+  EXPECT_EQ(MustParse(With("/workers", kMaxWorkers)).workers, kMaxWorkers);
+  for (const Json& bad : {Json(0), Json(kMaxWorkers + 1), Json(-2), Json(1.5), Json("4")}) {
+    EXPECT_THAT(RejectionOf(With("/workers", bad)), StartsWith("workers: ")) << bad;
+  }
+}
+
 TEST(ConfigLoaderTest, PolicyRulesKeepTheirOrderAndNormalizeTheirMatchers) {
   Config defaults = MustParse(Base());
   EXPECT_TRUE(defaults.policy.rules.empty());

@@ -57,8 +57,13 @@ class AbandonedFetchTest : public ::testing::Test {
         "https://{domain}:" + std::to_string(server_.port()) + kPrefix + "{service}";
     config.timeout_ms = 30000;  // far beyond every wait below: only cancellation ends a fetch
     config.max_inflight_fetches = max_inflight_fetches;
-    cache_ = std::make_unique<DelegationCache>(loop_, resolver_, loopback_allowed_, ctx_->get(),
-                                               config, ConnectTimeouts{2000, 2000}, observer_);
+    cache_ = std::make_unique<DelegationCache>(loopback_allowed_, ctx_->get(), config,
+                                               ConnectTimeouts{2000, 2000}, observer_);
+  }
+
+  std::unique_ptr<DelegationLookup> Lookup(const std::string& domain, const std::string& service,
+                                           DelegationCache::Callback done) {
+    return cache_->Lookup(loop_, resolver_, domain, service, std::move(done));
   }
 
   void Serve(const std::string& service, test::WellKnownServer::Response response) {
@@ -100,7 +105,7 @@ TEST_F(AbandonedFetchTest, FetchWhoseOnlyWaiterLeavesClosesItsConnectionAtOnce) 
   MakeCache();
   bool answered = false;
   auto lookup =
-      cache_->Lookup("example.org", "xmpp-client", [&](Result<LookupOutcome>) { answered = true; });
+      Lookup("example.org", "xmpp-client", [&](Result<LookupOutcome>) { answered = true; });
   ASSERT_TRUE(RequestSeen("xmpp-client"));
   ASSERT_EQ(cache_->fetches_in_flight(), 1u);
   lookup.reset();
@@ -116,9 +121,9 @@ TEST_F(AbandonedFetchTest, FetchWithAWaiterLeftRunsToItsAnswer) {
   Serve("xmpp-client", {.status = 404, .delay_ms = 200});
   MakeCache();
   std::optional<Result<LookupOutcome>> second;
-  auto first = cache_->Lookup("example.org", "xmpp-client", [](Result<LookupOutcome>) {});
-  auto remaining = cache_->Lookup("example.org", "xmpp-client",
-                                  [&](Result<LookupOutcome> outcome) { second = outcome; });
+  auto first = Lookup("example.org", "xmpp-client", [](Result<LookupOutcome>) {});
+  auto remaining = Lookup("example.org", "xmpp-client",
+                          [&](Result<LookupOutcome> outcome) { second = outcome; });
   ASSERT_TRUE(RequestSeen("xmpp-client"));
   first.reset();
   ASSERT_TRUE(RunUntil([&] { return second.has_value(); }));
@@ -134,7 +139,7 @@ TEST_F(AbandonedFetchTest, AnswerCallbackDestroyingTheOtherWaitersCancelsNothing
   std::vector<std::unique_ptr<DelegationLookup>> lookups;
   int answers = 0;
   for (int i = 0; i < 3; ++i) {
-    lookups.push_back(cache_->Lookup("example.org", "xmpp-client", [&](Result<LookupOutcome>) {
+    lookups.push_back(Lookup("example.org", "xmpp-client", [&](Result<LookupOutcome>) {
       ++answers;
       lookups.clear();  // the other waiters (and this one) go while answers are handed out
     }));
@@ -151,9 +156,9 @@ TEST_F(AbandonedFetchTest, WaiterLeavingInsideAnotherFlightsCallbackCancelsItsOw
   Serve("imap", {.never_answer = true});
   MakeCache();
   std::unique_ptr<DelegationLookup> silent =
-      cache_->Lookup("example.net", "imap", [](Result<LookupOutcome>) {});
+      Lookup("example.net", "imap", [](Result<LookupOutcome>) {});
   bool answered = false;
-  auto lookup = cache_->Lookup("example.org", "xmpp-client", [&](Result<LookupOutcome>) {
+  auto lookup = Lookup("example.org", "xmpp-client", [&](Result<LookupOutcome>) {
     answered = true;
     silent.reset();
   });
@@ -168,11 +173,10 @@ TEST_F(AbandonedFetchTest, NewKeyBeyondTheInflightLimitIsRefusedFromTheLoop) {
   for (const char* service : {"a", "b", "c"}) Serve(service, {.never_answer = true});
   MakeCache(2);
   auto noop = [](Result<LookupOutcome>) {};
-  auto a = cache_->Lookup("example.org", "a", noop);
-  auto b = cache_->Lookup("example.org", "b", noop);
+  auto a = Lookup("example.org", "a", noop);
+  auto b = Lookup("example.org", "b", noop);
   std::optional<Result<LookupOutcome>> refused;
-  auto c =
-      cache_->Lookup("example.org", "c", [&](Result<LookupOutcome> outcome) { refused = outcome; });
+  auto c = Lookup("example.org", "c", [&](Result<LookupOutcome> outcome) { refused = outcome; });
   EXPECT_FALSE(refused.has_value()) << "answered inside Lookup";
   ASSERT_TRUE(RunUntil([&] { return refused.has_value(); }));
   ASSERT_FALSE(refused->ok());
@@ -183,10 +187,9 @@ TEST_F(AbandonedFetchTest, NewKeyBeyondTheInflightLimitIsRefusedFromTheLoop) {
 
   // Joining a running fetch is not refused, and a cancelled fetch frees its place.
   std::optional<Result<LookupOutcome>> joined;
-  auto a2 =
-      cache_->Lookup("example.org", "a", [&](Result<LookupOutcome> outcome) { joined = outcome; });
+  auto a2 = Lookup("example.org", "a", [&](Result<LookupOutcome> outcome) { joined = outcome; });
   b.reset();
-  auto c2 = cache_->Lookup("example.org", "c", noop);
+  auto c2 = Lookup("example.org", "c", noop);
   ASSERT_TRUE(RequestSeen("c"));
   EXPECT_FALSE(joined.has_value());
   EXPECT_EQ(observer_.lookups[LookupResult::kLimit], 1);

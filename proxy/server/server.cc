@@ -1,19 +1,15 @@
-#include "server.h"
+#include "server/server.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "base/cpu_count.h"
 #include "base/descriptor_budget.h"
-#include "config/services_db.h"
-#include "frontends/connect_frontend.h"
-#include "frontends/fixed_frontend.h"
-#include "frontends/socks5_frontend.h"
 #include "log/warning_limiter.h"
 
 namespace deputy {
@@ -34,64 +30,45 @@ void AnnounceListening(const std::string& name, const IpEndpoint& endpoint) {
   std::fflush(stderr);
 }
 
-void WarnIfMixedHashes(const ProxyAuthenticator& authenticator) {
-  if (!authenticator.MixedHashSettings()) return;
+void WarnIfMixedHashes(const SharedUsers& users) {
+  if (!users.Get()->MixedSettings()) return;
   spdlog::warn(
       "listener {}: the users file mixes hash methods or costs, so a wrong user name can take "
       "another time to refuse than a wrong password; rehash every user alike",
-      authenticator.listener());
+      users.listener());
 }
 
 std::optional<IpEndpoint> ToEndpoint(const SocketAddress& address) {
   return ParseIpLiteral(address.host, address.port);
 }
 
-// ThreadPoolSize is the size of libuv's pool as libuv reads it: UV_THREADPOOL_SIZE, 4 when
-// unset or 0, at most 1024.
-unsigned ThreadPoolSize() {
-  const char* value = std::getenv("UV_THREADPOOL_SIZE");
-  const unsigned long size = value == nullptr ? 0 : std::strtoul(value, nullptr, 10);
-  if (size == 0) return 4;
-  return static_cast<unsigned>(std::min<unsigned long>(size, 1024));
-}
-
 }  // namespace
 
 Server::Server(Config config)
     : config_(std::move(config)),
-      rng_(std::random_device{}()),
       guard_(config_.policy.allowed_networks, config_.policy.denied_networks),
       policy_(config_.policy),
-      password_verifier_(
-          loop_, config_.auth.max_checks_running, config_.auth.max_checks_waiting,
-          [this](uint32_t running, size_t waiting) { auth_metrics_.OnChecks(running, waiting); }),
       auth_failures_(config_.auth.max_failures, std::chrono::seconds(config_.auth.failure_window_s),
                      kMaxFailingAddresses),
       verified_credentials_(std::chrono::seconds(config_.auth.cache_ttl_s),
                             kMaxVerifiedCredentials),
-      auth_services_{loop_,          config_.auth,          password_verifier_,
-                     auth_failures_, verified_credentials_, auth_metrics_},
-      drain_deadline_(loop_, [this] {
-        spdlog::info("drain deadline reached; closing {} sessions", sessions_.size());
-        for (Session* session : std::set<Session*>(sessions_)) session->Abort();
-        MaybeStopLoop();
-      }) {}
+      password_verifier_(
+          config_.auth.max_checks_running, config_.auth.max_checks_waiting,
+          [this](uint32_t running, size_t waiting) { auth_metrics_.OnChecks(running, waiting); }),
+      slots_(config_.listeners.size()) {}
 
 Server::~Server() {
-  for (Session* session : std::set<Session*>(sessions_)) session->Abort();
-  sessions_.clear();
+  // Workers that run are stopped and joined first: they use everything else here.
+  for (size_t i = 0; i < workers_started_; ++i) workers_[i]->Abort();
+  workers_.clear();
   admin_.reset();
-  listeners_.clear();
-  delegations_.reset();
-  authenticators_.clear();
-  client_tls_.clear();
   sigterm_.Close();
   sigint_.Close();
   sighup_.Close();
-  drain_deadline_.Stop();
 }
 
 Status Server::Start() {
+  worker_count_ = config_.workers.value_or(UsableCpuCount());
   auto discovery =
       TlsClientContext::Create(config_.discovery.ca_file, TlsVersion::kTls12, "http/1.1");
   if (!discovery.ok()) return discovery.status();
@@ -101,14 +78,10 @@ Status Server::Start() {
   if (!upstream.ok()) return upstream.status();
   upstream_tls_.emplace(std::move(upstream).value());
 
-  resolver_ = std::make_unique<DnsResolver>(loop_, config_.dns.hosts, config_.dns.timeout_ms);
   delegations_ = std::make_unique<DelegationCache>(
-      loop_, *resolver_, guard_, discovery_tls_->get(), config_.discovery,
+      guard_, discovery_tls_->get(), config_.discovery,
       ConnectTimeouts{config_.upstream.connect_timeout_ms, config_.upstream.handshake_timeout_ms},
       cache_metrics_);
-  services_ = std::make_unique<SessionServices>(
-      SessionServices{loop_, config_, *delegations_, *resolver_, guard_, policy_,
-                      upstream_tls_->get(), metrics_, rng_});
 
   // Every decision a rule can make shows in /metrics from the start, at zero.
   for (const PolicyRule& rule : config_.policy.rules) {
@@ -117,24 +90,11 @@ Status Server::Start() {
   metrics_.PolicyDecisions(kDefaultRule, ActionName(policy_.default_action()));
   if (Status users = LoadUsersFiles(); !users.ok()) return users;
   if (Status tls = LoadListenerTls(); !tls.ok()) return tls;
+  process_ = std::make_unique<ProcessServices>(ProcessServices{
+      config_, metrics_, auth_metrics_, guard_, policy_, upstream_tls_->get(), *delegations_,
+      password_verifier_, auth_failures_, verified_credentials_, users_, listener_tls_, slots_});
+  if (Status bound = BindWorkers(); !bound.ok()) return bound;
 
-  for (const ListenerConfig& listener : config_.listeners) {
-    auto endpoint = ToEndpoint(listener.address);
-    if (!endpoint) {
-      return Status(ErrorCode::kInvalidConfig,
-                    "listener " + listener.name + ": bad address " + listener.address.ToString());
-    }
-    auto slot = std::make_unique<Listener>(loop_, [this, &listener](std::unique_ptr<TcpStream> c) {
-      OnAccept(listener, std::move(c));
-    });
-    Status bound = slot->Bind(*endpoint);
-    if (!bound.ok())
-      return Status(bound.code(), "listener " + listener.name + ": " + bound.message());
-    AnnounceListening(listener.name, slot->local_endpoint());
-    metrics_.Connections(listener.name);
-    metrics_.ActiveConnections(listener.name);
-    listeners_.push_back(ListenerSlot{&listener, std::move(slot)});
-  }
   if (config_.admin.address) {
     auto endpoint = ToEndpoint(*config_.admin.address);
     if (!endpoint) return Status(ErrorCode::kInvalidConfig, "admin: bad address");
@@ -167,46 +127,71 @@ Status Server::Start() {
       },
       SIGHUP);
   FitConnectionsToDescriptors();
-  spdlog::info("deputy {} started with {} listener(s)", DEPUTY_VERSION, listeners_.size());
+  for (std::unique_ptr<Worker>& worker : workers_) {
+    worker->Start();
+    ++workers_started_;
+  }
+  spdlog::info("deputy {} started with {} listener(s) on {} worker(s)", DEPUTY_VERSION,
+               config_.listeners.size(), workers_.size());
+  return Status::Ok();
+}
+
+Status Server::BindWorkers() {
+  std::vector<IpEndpoint> endpoints;
+  for (const ListenerConfig& listener : config_.listeners) {
+    auto endpoint = ToEndpoint(listener.address);
+    if (!endpoint) {
+      return Status(ErrorCode::kInvalidConfig,
+                    "listener " + listener.name + ": bad address " + listener.address.ToString());
+    }
+    endpoints.push_back(*endpoint);
+    metrics_.Connections(listener.name);
+    metrics_.ActiveConnections(listener.name);
+  }
+  const unsigned count = worker_count_;
+  // One worker keeps the address exclusive: a second deputy on the same port fails to start.
+  const bool share_port = count > 1;
+  for (unsigned i = 0; i < count; ++i) {
+    auto worker = std::make_unique<Worker>(
+        i, *process_, [this](unsigned) { loop_.Post([this] { OnWorkerStopped(); }); });
+    // The first worker resolves port 0; the others bind what it got.
+    Result<std::vector<IpEndpoint>> bound = worker->Bind(endpoints, share_port);
+    if (!bound.ok()) return bound.status();
+    if (i == 0) {
+      endpoints = *bound;
+      for (size_t l = 0; l < endpoints.size(); ++l) {
+        AnnounceListening(config_.listeners[l].name, endpoints[l]);
+      }
+    }
+    workers_.push_back(std::move(worker));
+  }
   return Status::Ok();
 }
 
 Status Server::LoadUsersFiles() {
-  // Password checks and name resolution share libuv's pool: checks holding every thread
-  // would leave each DNS lookup waiting for a hash.
-  const unsigned pool = ThreadPoolSize();
-  if (std::any_of(config_.listeners.begin(), config_.listeners.end(),
-                  [](const ListenerConfig& l) { return l.auth.has_value(); }) &&
-      config_.auth.max_checks_running >= pool) {
-    spdlog::warn(
-        "auth.max_checks_running is {}, but libuv's thread pool has {} threads "
-        "(UV_THREADPOOL_SIZE), which name resolution shares: password checks can hold them "
-        "all; keep it below the pool size",
-        config_.auth.max_checks_running, pool);
-  }
   for (const ListenerConfig& listener : config_.listeners) {
     if (!listener.auth) continue;
     auth_metrics_.Register(listener.name);
-    auto authenticator =
-        std::make_unique<ProxyAuthenticator>(auth_services_, listener.name, *listener.auth);
-    if (Status loaded = authenticator->Load(); !loaded.ok()) {
+    auto users =
+        std::make_unique<SharedUsers>(listener.name, listener.auth->users_file, auth_metrics_);
+    if (Status loaded = users->Load(); !loaded.ok()) {
       return Status(loaded.code(), "listener " + listener.name + ": " + loaded.message());
     }
-    WarnIfMixedHashes(*authenticator);
-    authenticators_[&listener] = std::move(authenticator);
+    WarnIfMixedHashes(*users);
+    users_[&listener] = std::move(users);
   }
   return Status::Ok();
 }
 
 void Server::ReloadUsersFiles() {
-  for (const auto& [listener, authenticator] : authenticators_) {
-    if (Status loaded = authenticator->Load(); !loaded.ok()) {
+  for (const auto& [listener, users] : users_) {
+    if (Status loaded = users->Load(); !loaded.ok()) {
       spdlog::error("listener {}: users file not reloaded, the users read before stay: {}",
                     listener->name, loaded.message());
     } else {
       spdlog::info("listener {}: users file reloaded, {} users", listener->name,
-                   authenticator->users());
-      WarnIfMixedHashes(*authenticator);
+                   users->Get()->size());
+      WarnIfMixedHashes(*users);
     }
   }
 }
@@ -238,23 +223,24 @@ Status Server::LoadListenerTls() {
       return Status(context.status().code(),
                     "listener " + listener.name + ": " + context.status().message());
     }
-    client_tls_.insert_or_assign(&listener, std::move(context).value());
+    listener_tls_.Set(listener, std::move(context).value());
   }
   return Status::Ok();
 }
 
 void Server::ReloadListenerTls() {
-  for (auto& [listener, context] : client_tls_) {
-    Result<TlsServerContext> reloaded = LoadTls(*listener);
+  for (const ListenerConfig& listener : config_.listeners) {
+    if (!listener.tls) continue;
+    Result<TlsServerContext> reloaded = LoadTls(listener);
     if (!reloaded.ok()) {
       spdlog::error("listener {}: TLS certificate not reloaded, the one loaded before stays: {}",
-                    listener->name, reloaded.status().message());
+                    listener.name, reloaded.status().message());
       continue;
     }
     // Connections hold their own reference to the old context, so none of them is touched.
-    context = std::move(reloaded).value();
-    spdlog::info("listener {}: TLS certificate reloaded from {}", listener->name,
-                 listener->tls->cert_file);
+    listener_tls_.Set(listener, std::move(reloaded).value());
+    spdlog::info("listener {}: TLS certificate reloaded from {}", listener.name,
+                 listener.tls->cert_file);
   }
 }
 
@@ -271,20 +257,21 @@ void Server::FitConnectionsToDescriptors() {
                                           : ConnectionsWithinLimit(limit.soft, open);
   const uint32_t fitted32 =
       static_cast<uint32_t>(std::min<uint64_t>(fitted, std::numeric_limits<uint32_t>::max()));
+  uint32_t max_connections = fitted32;
   if (config_.limits.max_connections) {
-    max_connections_ = *config_.limits.max_connections;
-    if (max_connections_ > fitted32) {
+    max_connections = *config_.limits.max_connections;
+    if (max_connections > fitted32) {
       spdlog::warn(
           "limits.max_connections is {}, but {} open files leave room for {} connections; past "
           "that, upstream connects and fetches fail for want of descriptors",
-          max_connections_, limit.soft, fitted32);
+          max_connections, limit.soft, fitted32);
     }
   } else {
-    max_connections_ = fitted32;
-    spdlog::info("serving at most {} client connections ({} open files)", max_connections_,
+    spdlog::info("serving at most {} client connections ({} open files)", max_connections,
                  limit.soft);
   }
-  metrics_.MaxConnections().Set(max_connections_);
+  slots_.SetProcessLimit(max_connections);
+  metrics_.MaxConnections().Set(max_connections);
 }
 
 void Server::Run() {
@@ -292,76 +279,19 @@ void Server::Run() {
   spdlog::info("deputy stopped");
 }
 
-void Server::OnAccept(const ListenerConfig& listener, std::unique_ptr<TcpStream> client) {
-  if (shutting_down_) return;
-  if (sessions_.size() >= max_connections_) {
-    // Refused like a listener's own limit, before descriptors run out for the clients served.
-    metrics_.Tunnels(listener.name, Describe(ErrorCode::kConnectionLimit).label).Increment();
-    WarnLimited("connection over the connection limit",
-                "{} client connections open on all listeners (the limit, {}), refusing another "
-                "on {}",
-                sessions_.size(), max_connections_, listener.name);
-    return;
-  }
-  uint32_t& open = open_per_listener_[&listener];
-  if (open >= listener.max_connections) {
-    // Closing at once is cheaper than answering; the client sees a reset and can retry.
-    metrics_.Tunnels(listener.name, Describe(ErrorCode::kConnectionLimit).label).Increment();
-    WarnLimited("connection over max_connections",
-                "listener {}: {} connections open, refusing another", listener.name, open);
-    return;
-  }
-  ++open;
-  std::unique_ptr<Frontend> frontend;
-  const auto found = authenticators_.find(&listener);
-  ProxyAuthenticator* authenticator =
-      found == authenticators_.end() ? nullptr : found->second.get();
-  if (listener.type == ListenerType::kConnect) {
-    frontend = std::make_unique<ConnectFrontend>(loop_, listener, config_, authenticator);
-  } else if (listener.type == ListenerType::kSocks5) {
-    frontend = std::make_unique<Socks5Frontend>(loop_, listener, config_, authenticator);
-  } else {
-    Destination destination{listener.domain, listener.service, listener.port};
-    if (!destination.port) destination.port = PortForService(listener.service, config_);
-    frontend = std::make_unique<FixedFrontend>(loop_, std::move(destination));
-  }
-  bssl::UniquePtr<SSL_CTX> client_tls;
-  if (const auto tls = client_tls_.find(&listener); tls != client_tls_.end()) {
-    client_tls = tls->second.Share();
-  }
-  auto* session = new Session(*services_, listener, std::move(client), std::move(client_tls),
-                              std::move(frontend), [this, &listener](Session* s) {
-                                --open_per_listener_[&listener];
-                                OnSessionFinished(s);
-                              });
-  sessions_.insert(session);
-  session->Start();
-}
-
-void Server::OnSessionFinished(Session* session) {
-  if (sessions_.erase(session) == 0) return;
-  loop_.DeferDelete(std::unique_ptr<Deferrable>(session));
-  if (shutting_down_) MaybeStopLoop();
-}
-
 void Server::BeginShutdown() {
   if (shutting_down_) {
     // A second signal: stop waiting.
-    for (Session* session : std::set<Session*>(sessions_)) session->Abort();
-    MaybeStopLoop();
+    for (std::unique_ptr<Worker>& worker : workers_) worker->Abort();
     return;
   }
   shutting_down_ = true;
-  for (ListenerSlot& slot : listeners_) slot.listener->Stop();
   // The admin listener stays up while draining so /healthz can say 503 to load balancers.
-  drain_deadline_.Start(kDrainMs);
-  MaybeStopLoop();
+  for (std::unique_ptr<Worker>& worker : workers_) worker->Drain(kDrainMs);
 }
 
-void Server::MaybeStopLoop() {
-  if (!sessions_.empty()) return;
-  drain_deadline_.Stop();
-  loop_.Stop();
+void Server::OnWorkerStopped() {
+  if (++workers_stopped_ == workers_.size()) loop_.Stop();
 }
 
 }  // namespace deputy

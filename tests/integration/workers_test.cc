@@ -1,0 +1,190 @@
+// With several workers, deputy is still one proxy: one delegation cache whose single flight
+// spans every worker, metrics that count every worker's sessions, and a drain that waits for
+// each worker's tunnels. Connections spread over the workers by SO_REUSEPORT.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "integration/world.h"
+#include "support/metric_wait.h"
+#include "support/tls_sink_server.h"
+#include "support/tunnel_swarm.h"
+
+namespace deputy::test {
+namespace {
+
+constexpr int kWorkers = 2;
+
+// SessionsPerWorker counts the access log's sessions by the worker that served them.
+std::map<int, size_t> SessionsPerWorker(const DeputyProcess& deputy) {
+  std::map<int, size_t> per_worker;
+  for (const nlohmann::json& line : deputy.AccessLog()) ++per_worker[line.value("worker", -1)];
+  return per_worker;
+}
+
+// BindSharing tries to bind 127.0.0.1:`port` with SO_REUSEPORT, as a second process would to
+// share deputy's port; returns 0 or the errno.
+int BindSharing(uint16_t port) {
+  UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int on = 1;
+  setsockopt(socket.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return ::bind(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0
+             ? 0
+             : errno;
+}
+
+TEST(WorkersTest, AThousandColdLookupsOverEveryWorkerCauseOneFetch) {
+  constexpr size_t kTunnels = 1000;
+  World world;
+  TlsSinkServer sink(world.ca.Issue(CertOptions{{"example.com"}}));
+  // Slow enough that every client asks while the one fetch is under way.
+  WellKnownServer::Response document;
+  document.headers = {{"Cache-Control", "max-age=3600"}};
+  document.body =
+      nlohmann::json::array({World::Entry("xmpp.example.com", sink.port(), "example.com")}).dump();
+  document.delay_ms = 500;
+  world.PublishResponse("xmpp-client", document);
+  world.config["workers"] = kWorkers;
+  world.config["listeners"][0]["max_connections"] = 4 * kTunnels;
+  // A thousand handshakes at once queue behind each other; this test is about the lookup.
+  world.config["upstream"]["connect_timeout_ms"] = 60000;
+  world.config["upstream"]["handshake_timeout_ms"] = 60000;
+  DeputyProcess& deputy = world.StartDeputy();
+
+  std::vector<TunnelPlan> plans(kTunnels);
+  for (size_t i = 0; i < kTunnels; ++i) {
+    plans[i].id = i;
+    plans[i].authority = "example.org:xmpp-client";
+    plans[i].payload_bytes = 512;
+    plans[i].reply_bytes = 512;
+  }
+  std::vector<TunnelOutcome> outcomes =
+      RunTunnels(deputy.Port("connect"), plans, kTunnels, Millis(60000));
+  size_t ok = 0;
+  for (const TunnelOutcome& outcome : outcomes) {
+    if (outcome.status == 200 && outcome.error.empty()) {
+      ++ok;
+    } else if (kTunnels - ok <= 3) {
+      ADD_FAILURE() << "tunnel " << outcome.id << ": status " << outcome.status << ", "
+                    << outcome.error << " " << outcome.proxy_status;
+    }
+  }
+  EXPECT_EQ(ok, kTunnels);
+  EXPECT_EQ(world.Fetches("xmpp-client"), 1);
+
+  ASSERT_TRUE(deputy.WaitForAccessLogLines(kTunnels, Millis(30000)));
+  std::map<int, size_t> per_worker = SessionsPerWorker(deputy);
+  ASSERT_EQ(per_worker.size(), static_cast<size_t>(kWorkers)) << "sessions all on one worker";
+  for (const auto& [worker, sessions] : per_worker) {
+    EXPECT_GE(worker, 0);
+    EXPECT_LT(worker, kWorkers);
+    std::printf("worker %d served %zu of %zu sessions\n", worker, sessions, kTunnels);
+  }
+  // One family per metric, fed by every worker.
+  EXPECT_EQ(ScrapeMetric(deputy.Port("admin"),
+                         "deputy_tunnels_total{listener=\"connect\",result=\"ok\"}"),
+            static_cast<double>(kTunnels));
+  EXPECT_EQ(ScrapeMetric(deputy.Port("admin"), "deputy_connections_total{listener=\"connect\"}"),
+            static_cast<double>(kTunnels));
+  EXPECT_EQ(ScrapeMetric(deputy.Port("admin"), "deputy_connections_active{listener=\"connect\"}"),
+            0);
+  EXPECT_EQ(deputy.Stop(), 0);
+}
+
+TEST(WorkersTest, SigtermDrainsTheTunnelsOfEveryWorker) {
+  constexpr int kTunnels = 40;  // on one worker only with odds of 2 in 2^40
+  World world;
+  auto echo = world.EchoServer({"example.com"});
+  world.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=3600"}});
+  world.config["workers"] = kWorkers;
+  DeputyProcess& deputy = world.StartDeputy();
+  std::vector<World::Opened> tunnels;
+  for (int i = 0; i < kTunnels; ++i) {
+    tunnels.push_back(world.OpenTunnel("example.org:xmpp-client"));
+    ASSERT_TRUE(tunnels.back().head.has_value());
+    ASSERT_EQ(tunnels.back().head->status, 200);
+  }
+  ASSERT_EQ(kill(deputy.pid(), SIGTERM), 0);
+  ASSERT_TRUE(deputy.WaitForStderr("shutting down"));
+  // Every worker's socket closes: a late client gets no tunnel.
+  Socket late = ConnectTcp(deputy.Port("connect"), Millis(2000));
+  if (late.valid()) {
+    SendAll(late.fd(), ConnectRequest("example.org:xmpp-client"));
+    EXPECT_FALSE(ReadHttpResponseHead(late.fd(), Millis(5000)).has_value());
+  }
+  for (World::Opened& tunnel : tunnels) {
+    ASSERT_TRUE(SendAll(tunnel.socket.fd(), "still here"));
+    EXPECT_EQ(RecvExact(tunnel.socket.fd(), 10).data, "still here");
+    ASSERT_TRUE(ShutdownWrite(tunnel.socket.fd()));
+    EXPECT_EQ(RecvUntilClose(tunnel.socket.fd()).end, RecvEnd::kEof);
+  }
+  // The last session of the last worker gone, deputy exits by itself.
+  EXPECT_EQ(deputy.WaitForExit(Millis(10000)), 0);
+  std::map<int, size_t> per_worker = SessionsPerWorker(deputy);
+  EXPECT_EQ(per_worker.size(), static_cast<size_t>(kWorkers));
+  size_t ok = 0;
+  for (const nlohmann::json& line : deputy.AccessLog()) ok += line["result"] == "ok";
+  EXPECT_EQ(ok, static_cast<size_t>(kTunnels));
+}
+
+TEST(WorkersTest, TheDrainDeadlineCutsTheTunnelsOfEveryWorker) {
+  constexpr int kTunnels = 40;
+  World world;
+  auto echo = world.EchoServer({"example.com"});
+  world.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=3600"}});
+  world.config["workers"] = kWorkers;
+  DeputyProcess& deputy = world.StartDeputy();
+  std::vector<World::Opened> tunnels;
+  for (int i = 0; i < kTunnels; ++i) {
+    tunnels.push_back(world.OpenTunnel("example.org:xmpp-client"));
+    ASSERT_TRUE(tunnels.back().head.has_value());
+    ASSERT_EQ(tunnels.back().head->status, 200);
+  }
+  ASSERT_EQ(kill(deputy.pid(), SIGTERM), 0);
+  // The tunnels stay open past the drain deadline (5 s), so every worker cuts its own.
+  for (World::Opened& tunnel : tunnels) {
+    EXPECT_EQ(RecvUntilClose(tunnel.socket.fd(), Millis(15000)).end, RecvEnd::kReset);
+  }
+  EXPECT_EQ(deputy.WaitForExit(Millis(10000)), 0);
+  ASSERT_TRUE(deputy.WaitForStderr("drain deadline reached"));
+  std::map<int, size_t> per_worker = SessionsPerWorker(deputy);
+  EXPECT_EQ(per_worker.size(), static_cast<size_t>(kWorkers));
+  for (const nlohmann::json& line : deputy.AccessLog()) {
+    EXPECT_EQ(line["result"], "connection_terminated");
+  }
+}
+
+// With one worker the port stays deputy's alone; with several, their sockets share it, which
+// another program of the same user could join (docs/architecture.md).
+TEST(WorkersTest, OneWorkerKeepsItsPortExclusive) {
+  World world;
+  auto echo = world.EchoServer({"example.com"});
+  world.PublishTarget("xmpp-client", echo->port());
+  world.config["workers"] = 1;
+  DeputyProcess& deputy = world.StartDeputy();
+  EXPECT_EQ(BindSharing(deputy.Port("connect")), EADDRINUSE);
+  world.ExpectTunnel("example.org:xmpp-client");
+  EXPECT_EQ(deputy.Stop(), 0);
+  EXPECT_EQ(SessionsPerWorker(deputy), (std::map<int, size_t>{{0, 1}}));
+}
+
+TEST(WorkersTest, SeveralWorkersShareThePort) {
+  World world;
+  world.config["workers"] = kWorkers;
+  DeputyProcess& deputy = world.StartDeputy();
+  EXPECT_EQ(BindSharing(deputy.Port("connect")), 0);
+}
+
+}  // namespace
+}  // namespace deputy::test
