@@ -385,9 +385,11 @@ void Session::Finish(const Status& status) {
   attempt_.reset();
   linger_timer_.Stop();
   if (client_) client_->Close();
-  WriteAccessLog(status);
+  // Counted before the log line is written: with several workers, a reader who has seen the
+  // line may scrape /metrics from another loop at once, and must find the session counted.
   services_.metrics.Tunnels(listener_.name, status.label()).Increment();
   services_.metrics.ActiveConnections(listener_.name).Decrement();
+  WriteAccessLog(status);
   if (on_finished_) on_finished_(this);
 }
 
