@@ -14,6 +14,7 @@ PACKAGES := build-essential cmake ninja-build pkg-config libuv1-dev node-llhttp 
 BUILD_DIR ?= build
 TEST_DIR ?= build-test
 ASAN_DIR ?= build-asan
+TSAN_DIR ?= build-tsan
 CONFIG ?= conf/deputy.json
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= 2
@@ -25,7 +26,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 SANITIZE_ENV := ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
 	UBSAN_OPTIONS="$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-.PHONY: all deps clang-deps test-deps packages build run test test-sanitize demo clean fuzz bench soak format format-check
+.PHONY: all deps clang-deps test-deps packages build run test test-sanitize test-tsan demo clean fuzz bench bench-cache soak format format-check
 
 all: build
 
@@ -100,12 +101,23 @@ test-sanitize: deps test-deps clang-deps
 	$(SANITIZE_ENV) cmake --build $(ASAN_DIR) -j $(JOBS)
 	$(SANITIZE_ENV) ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(CTEST_JOBS)
 
+# The same suite under ThreadSanitizer (clang), with every deputy it starts running its default
+# workers (one per CPU): a data race anywhere, in the test process or a deputy, fails the run
+# (TSan exits 66 from a process that reported one). Benchmarks are not built here.
+TSAN_ENV := TSAN_OPTIONS="$${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+
+test-tsan: deps test-deps clang-deps
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEPUTY_TSAN=ON \
+	  -DDEPUTY_BUILD_BENCH=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+	$(TSAN_ENV) cmake --build $(TSAN_DIR) -j $(JOBS)
+	$(TSAN_ENV) ctest --test-dir $(TSAN_DIR) --output-on-failure -j $(CTEST_JOBS)
+
 demo: build
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target deputy-demo
 	$(DEMO_BIN)
 
 clean:
-	rm -rf $(BUILD_DIR) $(TEST_DIR) $(ASAN_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(TEST_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)
 
 # Fuzzers (tests/fuzz): one libFuzzer binary per parser of untrusted input, built with clang and
 # run for FUZZ_SECONDS each over its seed corpus. The repository's corpus is only read; new
@@ -139,16 +151,25 @@ fuzz: deps clang-deps
 bench: deps
 	bench/run.sh $(BENCH_ARGS)
 
+# What one delegation cache hit costs, on 1 to BENCH_CACHE_THREADS loops at once, in-process on
+# a Release build (bench/README.md). Reported, never asserted.
+BENCH_DIR ?= build-bench
+BENCH_CACHE_THREADS ?= $(JOBS)
+bench-cache: deps
+	cmake -S . -B $(BENCH_DIR) $(if $(wildcard $(BENCH_DIR)/CMakeCache.txt),,-G Ninja) \
+	  -DCMAKE_BUILD_TYPE=Release -DDEPUTY_BUILD_TESTS=ON -DDEPUTY_BUILD_BENCH=ON
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target deputy-cache-bench
+	$(BENCH_DIR)/bench/deputy-cache-bench --threads $(BENCH_CACHE_THREADS)
+
 # Minutes of mixed load on one Release deputy (not in CI): RSS and descriptors sampled each
 # second, printed as a table, plots and a summary (bench/README.md). SOAK_SECONDS shortens the
 # run (make soak SOAK_SECONDS=120); SOAK_ARGS passes more flags to deputy-soak.
-SOAK_DIR ?= build-bench
 SOAK_SECONDS ?= 600
 soak: deps
-	cmake -S . -B $(SOAK_DIR) $(if $(wildcard $(SOAK_DIR)/CMakeCache.txt),,-G Ninja) \
+	cmake -S . -B $(BENCH_DIR) $(if $(wildcard $(BENCH_DIR)/CMakeCache.txt),,-G Ninja) \
 	  -DCMAKE_BUILD_TYPE=Release -DDEPUTY_BUILD_TESTS=ON -DDEPUTY_BUILD_BENCH=ON
-	cmake --build $(SOAK_DIR) -j $(JOBS) --target deputy deputy-soak
-	$(SOAK_DIR)/bench/deputy-soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target deputy deputy-soak
+	$(BENCH_DIR)/bench/deputy-soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 # clang-format (Google base, 100 columns, see .clang-format) over every tracked C++ file.
 format:

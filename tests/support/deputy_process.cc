@@ -11,6 +11,8 @@
 #include <set>
 #include <utility>
 
+#include <gtest/gtest.h>
+
 #include "support/socket.h"
 #include "support/subprocess.h"
 
@@ -19,6 +21,19 @@ namespace deputy::test {
 namespace {
 
 std::string BinaryOrDefault(std::string binary) { return binary.empty() ? DEPUTY_BINARY : binary; }
+
+// FailOnSanitizerReport fails the running test when a deputy it started reported a sanitizer
+// error on stderr: the tests' assertions may all hold while deputy raced or leaked, and a report
+// that only reaches the exit status (ThreadSanitizer's 66) is otherwise never looked at.
+void FailOnSanitizerReport(const std::string& stderr_text) {
+  for (const char* marker : {"WARNING: ThreadSanitizer:", "ERROR: AddressSanitizer:",
+                             "ERROR: LeakSanitizer:", "runtime error:"}) {
+    if (stderr_text.find(marker) != std::string::npos) {
+      ADD_FAILURE() << "deputy reported \"" << marker << "\"; its stderr:\n" << stderr_text;
+      return;
+    }
+  }
+}
 
 // ReadLines calls `on_line` for each line read from the non-blocking `fd` until EOF. Once `stop`
 // fires it takes what is left in the pipe without waiting, then returns.
@@ -98,6 +113,7 @@ DeputyProcess::DeputyProcess(nlohmann::json config, DeputyOptions options, std::
 DeputyProcess::~DeputyProcess() {
   Stop();
   JoinReaders();
+  FailOnSanitizerReport(stderr_);
 }
 
 bool DeputyProcess::Start(std::string* error, Millis timeout) {
@@ -252,7 +268,9 @@ RunResult DeputyProcess::RunCommand(const std::vector<std::string>& args, Millis
                                     std::string binary) {
   std::vector<std::string> argv = {BinaryOrDefault(std::move(binary))};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunToCompletion(argv, timeout);
+  RunResult result = RunToCompletion(argv, timeout);
+  FailOnSanitizerReport(result.stderr_text);
+  return result;
 }
 
 }  // namespace deputy::test

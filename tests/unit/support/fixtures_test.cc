@@ -176,9 +176,7 @@ size_t CountEntries(const char* dir) {
 
 TEST_F(FixturesTest, ManyFixturesLeakNoFdsOrThreads) {
   KeyPair pair = Leaf("example.com");
-  size_t fds = CountEntries("/proc/self/fd");
-  size_t threads = CountEntries("/proc/self/task");
-  for (int i = 0; i < 20; ++i) {
+  auto round = [&] {
     TlsServer server(pair, Echo());
     TcpServer tcp(TcpServer::HoldOpen());
     std::string error;
@@ -187,7 +185,13 @@ TEST_F(FixturesTest, ManyFixturesLeakNoFdsOrThreads) {
     Socket plain = ConnectTcp(tcp.port());
     ASSERT_TRUE(plain.valid());
     ASSERT_TRUE(tcp.accepted().WaitFor(1));
-  }
+  };
+  // The first round may start threads that live as long as the process (ThreadSanitizer's
+  // background thread starts with the first thread created): a leak is what grows after it.
+  round();
+  size_t fds = CountEntries("/proc/self/fd");
+  size_t threads = CountEntries("/proc/self/task");
+  for (int i = 0; i < 20; ++i) round();
   EXPECT_EQ(CountEntries("/proc/self/fd"), fds);
   // pthread_join returns when the kernel clears the thread's id, a moment before it drops the
   // thread's /proc/self/task entry, and no event marks the drop: poll for it, with a bound.
@@ -195,7 +199,8 @@ TEST_F(FixturesTest, ManyFixturesLeakNoFdsOrThreads) {
   while (CountEntries("/proc/self/task") > threads && !settled.expired()) {
     std::this_thread::sleep_for(Millis(1));
   }
-  EXPECT_EQ(CountEntries("/proc/self/task"), threads);
+  // At most: the warm-up round's last thread may still have had its entry at the baseline.
+  EXPECT_LE(CountEntries("/proc/self/task"), threads);
 }
 
 class WellKnownTest : public FixturesTest {
