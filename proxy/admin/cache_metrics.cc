@@ -4,8 +4,14 @@
 
 namespace deputy {
 
+CacheMetrics::CacheMetrics(Metrics& metrics) : metrics_(metrics) {
+  for (size_t i = 0; i < kLookupResults; ++i) {
+    lookups_[i] = &metrics_.Lookups(LookupResultLabel(static_cast<LookupResult>(i)));
+  }
+}
+
 void CacheMetrics::OnLookup(LookupResult result) {
-  metrics_.Lookups(LookupResultLabel(result)).Increment();
+  lookups_[static_cast<size_t>(result)]->Increment();
 }
 
 void CacheMetrics::OnFetch(std::string_view status) {

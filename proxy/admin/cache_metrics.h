@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+
 #include "admin/metrics.h"
 #include "delegation/cache_observer.h"
 
@@ -8,7 +10,7 @@ namespace deputy {
 // CacheMetrics records what the delegation cache reports in deputy's Prometheus metrics.
 class CacheMetrics : public CacheObserver {
  public:
-  explicit CacheMetrics(Metrics& metrics) : metrics_(metrics) {}
+  explicit CacheMetrics(Metrics& metrics);
 
   void OnLookup(LookupResult result) override;
   void OnFetch(std::string_view status) override;
@@ -19,6 +21,9 @@ class CacheMetrics : public CacheObserver {
 
  private:
   Metrics& metrics_;
+  // Resolved once: a lookup is counted on every cache hit, on every worker, and finding a series
+  // by its labels takes the family's lock.
+  std::array<prometheus::Counter*, kLookupResults> lookups_{};
 };
 
 }  // namespace deputy

@@ -13,6 +13,7 @@ enum class LookupResult {
   kError,     // fetched, failed or unusable answer
   kLimit,     // refused: too many fetches in flight, in all or under the name's domain
 };
+inline constexpr size_t kLookupResults = 5;
 
 // Why an entry left the cache; each value is a metric label.
 enum class EvictionReason {
