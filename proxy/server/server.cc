@@ -108,8 +108,9 @@ Status Server::Start() {
     signal->Init([this](uv_signal_t* h) { return uv_signal_init(loop_.get(), h); }, this);
   }
   auto shut_down = [](uv_signal_t* h, int signum) {
-    spdlog::info("received {}; shutting down", strsignal(signum));
+    // Logged once every worker refuses new clients: whoever reads the line may rely on it.
     if (auto* self = OwnerOf<Server>(h)) self->BeginShutdown();
+    spdlog::info("received {}; shutting down", strsignal(signum));
   };
   uv_signal_start(sigterm_.get(), shut_down, SIGTERM);
   uv_signal_start(sigint_.get(), shut_down, SIGINT);
@@ -145,8 +146,7 @@ Status Server::BindWorkers() {
                     "listener " + listener.name + ": bad address " + listener.address.ToString());
     }
     endpoints.push_back(*endpoint);
-    metrics_.Connections(listener.name);
-    metrics_.ActiveConnections(listener.name);
+    metrics_.AddListener(listener.name);
   }
   const unsigned count = worker_count_;
   // One worker keeps the address exclusive: a second deputy on the same port fails to start.
