@@ -48,8 +48,11 @@ BenchWorld::BenchWorld(int max_connections)
   };
 }
 
-std::unique_ptr<test::DeputyProcess> BenchWorld::StartDeputy(std::string* error) const {
-  auto deputy = std::make_unique<test::DeputyProcess>(config_);
+std::unique_ptr<test::DeputyProcess> BenchWorld::StartDeputy(std::string* error,
+                                                             unsigned workers) const {
+  nlohmann::json config = config_;
+  if (workers > 0) config["workers"] = workers;
+  auto deputy = std::make_unique<test::DeputyProcess>(std::move(config));
   if (!deputy->Start(error)) {
     *error += "\ndeputy stderr:\n" + deputy->Stderr();
     return nullptr;

@@ -29,9 +29,9 @@ class BenchWorld {
   const test::TestCa& ca() const { return ca_; }
   uint16_t echo_port() const { return echo_.port(); }
 
-  // StartDeputy launches a fresh deputy for this world; null, with `*error` set, if it does not
-  // come up.
-  std::unique_ptr<test::DeputyProcess> StartDeputy(std::string* error) const;
+  // StartDeputy launches a fresh deputy for this world, with `workers` event loops (0: deputy's
+  // default, one per CPU); null, with `*error` set, if it does not come up.
+  std::unique_ptr<test::DeputyProcess> StartDeputy(std::string* error, unsigned workers = 0) const;
 
  private:
   test::TestCa ca_;

@@ -81,10 +81,13 @@ int Main(int argc, char** argv) {
   test::TestCa ca;
   test::TempDir dir;
   const std::string ca_file = ca.WriteCertFile(dir.path());
-  test::WellKnownServer server(ca.Issue(test::CertOptions{{"example.org"}}));
-  server.Set(kPath,
-             {.headers = {{"Cache-Control", "max-age=86400"}},
-              .body = R"([{"host":"xmpp.example.com","port":5223,"domain":"example.com"}])"});
+  test::CertOptions leaf;
+  leaf.dns_names = {"example.org"};
+  test::WellKnownServer server(ca.Issue(leaf));
+  test::WellKnownServer::Response document;
+  document.headers = {{"Cache-Control", "max-age=86400"}};
+  document.body = R"([{"host":"xmpp.example.com","port":5223,"domain":"example.com"}])";
+  server.Set(kPath, document);
   auto ctx = TlsClientContext::Create(ca_file, TlsVersion::kTls12, "http/1.1");
   if (!ctx.ok()) {
     std::fprintf(stderr, "cache-bench: %s\n", ctx.status().ToString().c_str());

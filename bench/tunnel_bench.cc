@@ -1,10 +1,13 @@
 // deputy-bench: measures, on loopback and in one run, what a tunnel through deputy costs next to
 // a direct TLS connection to the same echo server: bulk throughput, connection setup latency and
-// the memory an idle tunnel holds. A benchmark, not a test: it prints numbers and judges none.
+// the memory an idle tunnel holds; then the same deputy with 1 worker against N workers, under
+// concurrent bulk transfers and a stream of new tunnels. A benchmark, not a test: it prints
+// numbers and judges none.
 
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -18,6 +21,7 @@
 #include "bench/phases.h"
 #include "bench/stats.h"
 #include "bench/transport.h"
+#include "bench/workers_phase.h"
 #include "support/socket.h"
 
 namespace deputy::bench {
@@ -28,7 +32,29 @@ struct Flags {
   int tunnels = 200;
   int idle = 1000;
   int repeats = 3;
+  unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+  WorkersLoad workers_load;
 };
+
+// WorkersSamples holds the workers phase's runs, alternating 1 worker and N.
+struct WorkersSamples {
+  std::vector<WorkersRun> one;
+  std::vector<WorkersRun> many;
+};
+
+double MedianOf(const std::vector<WorkersRun>& runs, double WorkersRun::*field) {
+  std::vector<double> values;
+  for (const WorkersRun& run : runs) values.push_back(run.*field);
+  return Median(values);
+}
+
+std::string Spread(const WorkersRun& run) {
+  std::string out;
+  for (const auto& [worker, sessions] : run.sessions_by_worker) {
+    out += (out.empty() ? "" : " / ") + std::to_string(sessions);
+  }
+  return out;
+}
 
 // Descriptors each process needs besides two per idle tunnel: listeners, pipes, the
 // well-known server and the tunnels still closing from earlier phases.
@@ -94,8 +120,37 @@ void Row(const char* label, double deputy, double direct, int decimals) {
               Fixed(direct, decimals).c_str(), Fixed(deputy / direct, 2).c_str());
 }
 
+void ReportWorkers(const Flags& flags, const WorkersSamples& samples) {
+  const WorkersLoad& load = flags.workers_load;
+  std::printf(
+      "  workers: %d clients at once, each echoing %llu MiB over its own tunnel, then each\n"
+      "  opening and closing tunnels for %.0f s (median of %d runs each, alternating)\n\n",
+      load.clients, static_cast<unsigned long long>(load.bytes_each >> 20), load.connect_seconds,
+      flags.repeats);
+  std::printf("  %-10s %10s %12s %22s   %s\n", "workers", "MiB/s", "tunnels/s",
+              "deputy cores bulk/conn", "sessions per worker (last run)");
+  for (const std::vector<WorkersRun>* runs : {&samples.one, &samples.many}) {
+    const WorkersRun& last = runs->back();
+    std::printf("  %-10u %10s %12s %15s / %-4s   %s\n", last.workers,
+                Fixed(MedianOf(*runs, &WorkersRun::mib_s), 1).c_str(),
+                Fixed(MedianOf(*runs, &WorkersRun::conns_s), 0).c_str(),
+                Fixed(MedianOf(*runs, &WorkersRun::bulk_cores), 2).c_str(),
+                Fixed(MedianOf(*runs, &WorkersRun::connect_cores), 2).c_str(),
+                Spread(last).c_str());
+  }
+  std::printf(
+      "  %-10s %10s %12s\n\n", "ratio",
+      Fixed(MedianOf(samples.many, &WorkersRun::mib_s) / MedianOf(samples.one, &WorkersRun::mib_s),
+            2)
+          .c_str(),
+      Fixed(MedianOf(samples.many, &WorkersRun::conns_s) /
+                MedianOf(samples.one, &WorkersRun::conns_s),
+            2)
+          .c_str());
+}
+
 void Report(const Flags& flags, const ThroughputSamples& throughput, const SetupSamples& setup,
-            const IdleMemory& idle) {
+            const IdleMemory& idle, const WorkersSamples& workers) {
   double deputy_rate = Median(throughput.deputy_mib_s);
   double direct_rate = Median(throughput.direct_mib_s);
   double deputy_p50 = Percentile(setup.deputy_ms, 50);
@@ -125,6 +180,7 @@ void Report(const Flags& flags, const ThroughputSamples& throughput, const Setup
       idle.tunnels, idle.rss_before_kib, idle.rss_open_kib, Fixed(idle.KibPerTunnel(), 1).c_str());
   std::printf("  deputy descriptors with them open: %d; RSS after they closed: %ld KiB\n\n",
               idle.fds_open, idle.rss_closed_kib);
+  if (!workers.many.empty()) ReportWorkers(flags, workers);
 
   nlohmann::ordered_json summary = {
       {"throughput_ratio", Rounded(deputy_rate / direct_rate, 3)},
@@ -141,6 +197,13 @@ void Report(const Flags& flags, const ThroughputSamples& throughput, const Setup
       {"tunnels", flags.tunnels},
       {"idle", flags.idle},
   };
+  if (!workers.many.empty()) {
+    summary["workers"] = flags.workers;
+    summary["workers_1_mib_s"] = Rounded(MedianOf(workers.one, &WorkersRun::mib_s), 1);
+    summary["workers_n_mib_s"] = Rounded(MedianOf(workers.many, &WorkersRun::mib_s), 1);
+    summary["workers_1_conns_s"] = Rounded(MedianOf(workers.one, &WorkersRun::conns_s), 0);
+    summary["workers_n_conns_s"] = Rounded(MedianOf(workers.many, &WorkersRun::conns_s), 0);
+  }
   std::printf("%s\n", summary.dump().c_str());
   std::fflush(stdout);
 }
@@ -182,7 +245,22 @@ int Run(const Flags& flags) {
     Progress("idle phase failed: " + error);
     return 1;
   }
-  Report(flags, throughput, setup, idle);
+  WorkersSamples workers;
+  if (flags.workers > 1) {
+    Progress("workers: 1 against " + std::to_string(flags.workers) + ", " +
+             std::to_string(flags.repeats) + " runs each");
+    for (int i = 0; i < flags.repeats; ++i) {
+      for (unsigned count : {1u, flags.workers}) {
+        WorkersRun run;
+        if (!MeasureWorkers(world, count, flags.workers_load, &run, &error)) {
+          Progress("workers phase failed (" + std::to_string(count) + " workers): " + error);
+          return 1;
+        }
+        (count == 1 ? workers.one : workers.many).push_back(std::move(run));
+      }
+    }
+  }
+  Report(flags, throughput, setup, idle, workers);
   return 0;
 }
 
@@ -199,7 +277,19 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000));
   app.add_option("--repeats", flags.repeats, "throughput runs each way (median reported)")
       ->check(CLI::Range(1, 100));
+  app.add_option("--workers", flags.workers,
+                 "workers compared with 1 in the workers phase (1 skips it; default: CPUs)")
+      ->check(CLI::Range(1u, 1024u));
+  app.add_option("--clients", flags.workers_load.clients, "concurrent clients in the workers phase")
+      ->check(CLI::Range(1, 1000));
+  int client_mib = 64;
+  app.add_option("--client-mib", client_mib, "MiB each client echoes in the workers phase")
+      ->check(CLI::Range(1, 65536));
+  app.add_option("--connect-seconds", flags.workers_load.connect_seconds,
+                 "how long the workers phase opens and closes tunnels")
+      ->check(CLI::Range(0.1, 600.0));
   CLI11_PARSE(app, argc, argv);
+  flags.workers_load.bytes_each = static_cast<uint64_t>(client_mib) << 20;
   try {
     return deputy::bench::Run(flags);
   } catch (const std::exception& e) {

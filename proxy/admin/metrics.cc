@@ -1,9 +1,12 @@
 #include "admin/metrics.h"
 
+#include <openssl/base.h>
 #include <prometheus/text_serializer.h>
 
 #include <sstream>
+#include <vector>
 
+#include "base/status.h"
 #include "log/process_logs.h"
 
 namespace deputy {
@@ -143,6 +146,27 @@ Metrics::Metrics()
           .Register(*registry_);
   access_lines_dropped_ = &log_lines_dropped.Add({{"log", "access"}});
   diagnostic_lines_dropped_ = &log_lines_dropped.Add({{"log", "diagnostic"}});
+  // The statuses deputy treats apart (404 and 410 mean "not delegated"), and its own outcomes;
+  // other HTTP statuses appear when first seen.
+  for (const char* status : {"200", "404", "410", "error", "invalid", "cancelled"}) {
+    fetches_.Add({{"status", status}});
+  }
+  prometheus::BuildGauge()
+      .Name("deputy_build_info")
+      .Help(
+          "Always 1; the labels say which deputy this is and the BoringSSL API it was built "
+          "against.")
+      .Register(*registry_)
+      .Add({{"version", DEPUTY_VERSION}, {"boringssl", std::to_string(BORINGSSL_API_VERSION)}})
+      .Set(1);
+}
+
+void Metrics::AddListener(const std::string& listener) {
+  Connections(listener);
+  ActiveConnections(listener);
+  for (size_t code = 0; code <= static_cast<size_t>(ErrorCode::kInternal); ++code) {
+    Tunnels(listener, Describe(static_cast<ErrorCode>(code)).label);
+  }
 }
 
 std::string Metrics::Serialize() const {
@@ -151,7 +175,11 @@ std::string Metrics::Serialize() const {
   CatchUp(*diagnostic_lines_dropped_, dropped.diagnostic);
   prometheus::TextSerializer serializer;
   std::ostringstream out;
-  serializer.Serialize(out, registry_->Collect());
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (prometheus::MetricFamily& family : process_.Collect()) {
+    families.push_back(std::move(family));
+  }
+  serializer.Serialize(out, families);
   return out.str();
 }
 

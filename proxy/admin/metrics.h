@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "admin/process_metrics.h"
+
 namespace deputy {
 
 // Metrics holds every metric family deputy exports, defined in one place (documented in
@@ -20,6 +22,10 @@ class Metrics {
 
   // Serialize is the text exposition; the log-drop counts are read from the logs at this point.
   std::string Serialize() const;
+
+  // AddListener creates `listener`'s series at 0: connections, active connections, and a
+  // deputy_tunnels_total series for every result, so rate() and alerts work before the first.
+  void AddListener(const std::string& listener);
 
   prometheus::Counter& Connections(const std::string& listener);
   prometheus::Gauge& ActiveConnections(const std::string& listener);
@@ -71,6 +77,7 @@ class Metrics {
   prometheus::Gauge* max_connections_;
   prometheus::Counter* access_lines_dropped_;
   prometheus::Counter* diagnostic_lines_dropped_;
+  ProcessMetrics process_;
 };
 
 }  // namespace deputy
