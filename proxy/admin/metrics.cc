@@ -16,6 +16,20 @@ namespace {
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
+// From 100 µs: a cache hit or a static name answers in microseconds, a remote peer in
+// milliseconds.
+const prometheus::Histogram::BucketBoundaries kFineLatencyBuckets = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+
+// From 10 ms to a day: tunnels of a health check to those of a long-lived XMPP session.
+const prometheus::Histogram::BucketBoundaries kTunnelDurationBuckets = {
+    0.01, 0.1, 1, 10, 60, 300, 900, 3600, 14400, 86400};
+
+// Powers of 4 from 1 KiB to 1 GiB.
+const prometheus::Histogram::BucketBoundaries kTunnelBytesBuckets = {
+    1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 1073741824};
+
 // CatchUp raises `counter` to `total`, a count kept elsewhere.
 void CatchUp(prometheus::Counter& counter, uint64_t total) {
   const double missing = static_cast<double>(total) - counter.Value();
@@ -97,6 +111,53 @@ Metrics::Metrics()
                              .Help("Time from TCP connect to a verified TLS handshake upstream.")
                              .Register(*registry_)
                              .Add({}, kLatencyBuckets);
+  upstream_dns_ = &prometheus::BuildHistogram()
+                       .Name("deputy_upstream_dns_seconds")
+                       .Help(
+                           "Time to resolve the target's host, for each upstream connection that "
+                           "succeeds.")
+                       .Register(*registry_)
+                       .Add({}, kFineLatencyBuckets);
+  upstream_connect_ = &prometheus::BuildHistogram()
+                           .Name("deputy_upstream_connect_seconds")
+                           .Help(
+                               "Time of the TCP connect to the address that then verified, for "
+                               "each upstream connection that succeeds.")
+                           .Register(*registry_)
+                           .Add({}, kFineLatencyBuckets);
+  lookup_wait_ = &prometheus::BuildHistogram()
+                      .Name("deputy_delegation_lookup_seconds")
+                      .Help(
+                          "Time a session waited for its delegation lookup, cache hits "
+                          "included.")
+                      .Register(*registry_)
+                      .Add({}, kFineLatencyBuckets);
+  time_to_first_byte_ = &prometheus::BuildHistogram()
+                             .Name("deputy_time_to_first_byte_seconds")
+                             .Help(
+                                 "Time from accepting a client to the first byte its target "
+                                 "sent through the tunnel, observed when the session ends.")
+                             .Register(*registry_)
+                             .Add({}, kFineLatencyBuckets);
+  tunnel_duration_ = &prometheus::BuildHistogram()
+                          .Name("deputy_tunnel_duration_seconds")
+                          .Help("How long tunnels were up, from the verified upstream to the end.")
+                          .Register(*registry_)
+                          .Add({}, kTunnelDurationBuckets);
+  auto& tunnel_bytes = prometheus::BuildHistogram()
+                           .Name("deputy_tunnel_bytes")
+                           .Help("Application bytes one tunnel relayed, by direction.")
+                           .Register(*registry_);
+  tunnel_bytes_upstream_ = &tunnel_bytes.Add({{"direction", "upstream"}}, kTunnelBytesBuckets);
+  tunnel_bytes_downstream_ = &tunnel_bytes.Add({{"direction", "downstream"}}, kTunnelBytesBuckets);
+  auto& sessions_in_phase = prometheus::BuildGauge()
+                                .Name("deputy_sessions_active")
+                                .Help("Client sessions open now, by the phase they are in.")
+                                .Register(*registry_);
+  for (size_t i = 0; i < kSessionPhases; ++i) {
+    sessions_in_phase_[i] = &sessions_in_phase.Add(
+        {{"phase", std::string(SessionPhaseName(static_cast<SessionPhase>(i)))}});
+  }
   lookup_duration_ = &prometheus::BuildHistogram()
                           .Name("deputy_delegation_fetch_seconds")
                           .Help("Duration of well-known document fetches, redirects included.")

@@ -6,10 +6,12 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <memory>
 #include <string>
 
 #include "admin/process_metrics.h"
+#include "base/session_phase.h"
 
 namespace deputy {
 
@@ -35,6 +37,17 @@ class Metrics {
   prometheus::Counter& Lookups(std::string_view result);
   prometheus::Counter& Fetches(const std::string& status);
   prometheus::Histogram& UpstreamHandshake() { return *upstream_handshake_; }
+  prometheus::Histogram& UpstreamDns() { return *upstream_dns_; }
+  prometheus::Histogram& UpstreamConnect() { return *upstream_connect_; }
+  prometheus::Histogram& LookupWait() { return *lookup_wait_; }
+  prometheus::Histogram& TimeToFirstByte() { return *time_to_first_byte_; }
+  prometheus::Histogram& TunnelDuration() { return *tunnel_duration_; }
+  prometheus::Histogram& TunnelBytesUpstream() { return *tunnel_bytes_upstream_; }
+  prometheus::Histogram& TunnelBytesDownstream() { return *tunnel_bytes_downstream_; }
+  // Sessions in each phase now, one gauge per phase, resolved once.
+  const std::array<prometheus::Gauge*, kSessionPhases>& SessionsInPhase() const {
+    return sessions_in_phase_;
+  }
   prometheus::Histogram& LookupDuration() { return *lookup_duration_; }
   prometheus::Gauge& CacheEntries() { return *cache_entries_; }
   prometheus::Gauge& CacheBytes() { return *cache_bytes_; }
@@ -69,6 +82,14 @@ class Metrics {
   prometheus::Counter* bytes_upstream_;
   prometheus::Counter* bytes_downstream_;
   prometheus::Histogram* upstream_handshake_;
+  prometheus::Histogram* upstream_dns_;
+  prometheus::Histogram* upstream_connect_;
+  prometheus::Histogram* lookup_wait_;
+  prometheus::Histogram* time_to_first_byte_;
+  prometheus::Histogram* tunnel_duration_;
+  prometheus::Histogram* tunnel_bytes_upstream_;
+  prometheus::Histogram* tunnel_bytes_downstream_;
+  std::array<prometheus::Gauge*, kSessionPhases> sessions_in_phase_{};
   prometheus::Histogram* lookup_duration_;
   prometheus::Gauge* cache_entries_;
   prometheus::Gauge* cache_bytes_;

@@ -103,8 +103,7 @@ std::vector<prometheus::MetricFamily> ProcessMetrics::Collect() const {
     }
   }
   if (std::optional<double> open = OpenDescriptors()) {
-    families.push_back(
-        One("process_open_fds", "Open file descriptors.", MetricType::Gauge, *open));
+    families.push_back(One("process_open_fds", "Open file descriptors.", MetricType::Gauge, *open));
   }
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {

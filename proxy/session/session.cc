@@ -43,6 +43,7 @@ Session::Session(SessionServices& services, const ListenerConfig& listener,
       frontend_(std::move(frontend)),
       on_finished_(std::move(on_finished)),
       started_(std::chrono::steady_clock::now()),
+      phases_(services.metrics.SessionsInPhase()),
       linger_timer_(services.loop, [this] { Finish(result_); }) {
   if (auto peer = client->peer()) {
     client_address_ = peer->ToString();
@@ -59,6 +60,7 @@ Session::~Session() {
 void Session::Start() {
   services_.metrics.Connections(listener_.name).Increment();
   services_.metrics.ActiveConnections(listener_.name).Increment();
+  if (listener_.proxy_protocol || client_tls_ != nullptr) phases_.Enter(SessionPhase::kHandshake);
   if (!listener_.proxy_protocol) {
     AcceptTls();
     return;
@@ -112,6 +114,7 @@ void Session::AcceptTls() {
 }
 
 void Session::StartFrontend() {
+  phases_.Enter(SessionPhase::kRequest);
   frontend_->Start(*client_, client_ip_, early_data_,
                    [this](Result<ClientRequest> request) { OnRequest(std::move(request)); });
 }
@@ -141,6 +144,8 @@ void Session::OnRequest(Result<ClientRequest> request) {
     ConnectNext();
     return;
   }
+  phases_.Enter(SessionPhase::kLookup);
+  lookup_started_ = std::chrono::steady_clock::now();
   lookup_ = services_.delegations.Lookup(
       services_.loop, services_.resolver, destination_.domain, destination_.service,
       [this](Result<LookupOutcome> outcome) { OnDelegation(std::move(outcome)); });
@@ -194,6 +199,8 @@ Status Session::DropTargetsOffConnectPorts() {
 
 void Session::OnDelegation(Result<LookupOutcome> outcome) {
   services_.loop.DeferDelete(std::move(lookup_));
+  services_.metrics.LookupWait().Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - lookup_started_).count());
   if (!outcome.ok()) {
     Refuse(outcome.status());
     return;
@@ -217,6 +224,7 @@ void Session::WatchClient() {
 void Session::ConnectNext() {
   const UpstreamConfig& upstream = services_.config.upstream;
   if (!connect_deadline_) {
+    phases_.Enter(SessionPhase::kConnect);
     if (Status ports = DropTargetsOffConnectPorts(); !ports.ok()) {
       Refuse(ports);
       return;
@@ -276,7 +284,11 @@ void Session::OnUpstream(Result<TlsConnection> connection) {
   upstream_address_ = connection->endpoint.ToString();
   tls_version_ = connection->stream->version();
   tls_cipher_ = connection->stream->cipher();
+  services_.metrics.UpstreamDns().Observe(connection->dns_seconds);
+  services_.metrics.UpstreamConnect().Observe(connection->connect_seconds);
   services_.metrics.UpstreamHandshake().Observe(connection->handshake_seconds);
+  phases_.Enter(SessionPhase::kTunnel);
+  tunnel_started_ = std::chrono::steady_clock::now();
 
   frontend_->Established(*client_);
   frontend_->Stop();
@@ -318,6 +330,7 @@ void Session::Refuse(const Status& status) {
     return;
   }
   frontend_->Stop();
+  phases_.Enter(SessionPhase::kClosing);
   // Lingering close: end our side, then read and discard until the client closes, so it reads
   // the response instead of a reset caused by unread data.
   lingering_ = true;
@@ -385,12 +398,26 @@ void Session::Finish(const Status& status) {
   attempt_.reset();
   linger_timer_.Stop();
   if (client_) client_->Close();
+  phases_.End();
+  if (tunnel_) ObserveTunnel();
   // Counted before the log line is written: with several workers, a reader who has seen the
   // line may scrape /metrics from another loop at once, and must find the session counted.
   services_.metrics.Tunnels(listener_.name, status.label()).Increment();
   services_.metrics.ActiveConnections(listener_.name).Decrement();
   WriteAccessLog(status);
   if (on_finished_) on_finished_(this);
+}
+
+void Session::ObserveTunnel() {
+  using Seconds = std::chrono::duration<double>;
+  Metrics& metrics = services_.metrics;
+  metrics.TunnelDuration().Observe(
+      Seconds(std::chrono::steady_clock::now() - tunnel_started_).count());
+  metrics.TunnelBytesUpstream().Observe(static_cast<double>(tunnel_->bytes_upstream()));
+  metrics.TunnelBytesDownstream().Observe(static_cast<double>(tunnel_->bytes_downstream()));
+  if (auto first = tunnel_->first_downstream_byte()) {
+    metrics.TimeToFirstByte().Observe(Seconds(*first - started_).count());
+  }
 }
 
 void Session::WriteAccessLog(const Status& status) {
@@ -414,6 +441,7 @@ void Session::WriteAccessLog(const Status& status) {
   }
   line["bytes_upstream"] = tunnel_ ? tunnel_->bytes_upstream() : 0;
   line["bytes_downstream"] = tunnel_ ? tunnel_->bytes_downstream() : 0;
+  line["phase_ms"] = phases_.Millis();
   line["duration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - started_)
                             .count();

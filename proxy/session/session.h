@@ -19,6 +19,7 @@
 #include "net/ip_network.h"
 #include "net/tcp_stream.h"
 #include "policy/access_policy.h"
+#include "session/phase_tracker.h"
 #include "tls/tls_acceptor.h"
 #include "tls/tls_connector.h"
 #include "tunnel/tunnel.h"
@@ -82,6 +83,8 @@ class Session : public Deferrable, private StreamCallbacks {
   void OnTunnelDone(const Status& status);
   void Refuse(const Status& status);
   void Finish(const Status& status);
+  // ObserveTunnel records the ended tunnel's duration, bytes and time to first byte.
+  void ObserveTunnel();
   void WriteAccessLog(const Status& status);
 
   // The client between its request and the tunnel: what it sends joins the early data, up to
@@ -102,6 +105,9 @@ class Session : public Deferrable, private StreamCallbacks {
   std::unique_ptr<TlsAcceptor> tls_acceptor_;        // during the client's TLS handshake
   FinishedCallback on_finished_;
   std::chrono::steady_clock::time_point started_;
+  PhaseTracker phases_;
+  std::chrono::steady_clock::time_point lookup_started_;
+  std::chrono::steady_clock::time_point tunnel_started_;
   std::string client_address_;
   std::optional<IpAddress> client_ip_;
   std::string_view policy_rule_;  // the rule that allowed or denied; empty before the decision

@@ -12,6 +12,10 @@ namespace {
 // A step with no timeout of its own (name resolution: the resolver bounds it).
 constexpr uint64_t kNoTimeout = UINT64_MAX;
 
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
 TlsConnectAttempt::TlsConnectAttempt(EventLoop& loop, DnsResolver& resolver,
@@ -40,8 +44,10 @@ void TlsConnectAttempt::Start(const std::string& host, uint16_t port,
   done_ = std::move(done);
   on_failure_ = std::move(on_failure);
   StartTimer(kNoTimeout);
+  started_ = std::chrono::steady_clock::now();
   dns_ = resolver_.Resolve(host, port, [this](Result<std::vector<IpEndpoint>> result) {
     resolved_ = true;
+    dns_seconds_ = SecondsSince(started_);
     timer_.Stop();
     if (!result.ok()) {
       Finish(result.status());
@@ -88,6 +94,7 @@ void TlsConnectAttempt::TryNext() {
   ++connects_;
   tcp_ = std::make_unique<TcpStream>(loop_);
   StartTimer(timeouts_.connect_ms);
+  connect_started_ = std::chrono::steady_clock::now();
   tcp_->Connect(endpoints_[next_], [this](const Status& status) { OnTcpConnected(status); });
 }
 
@@ -96,6 +103,7 @@ void TlsConnectAttempt::OnTcpConnected(const Status& status) {
     AttemptFailed(status);
     return;
   }
+  connect_seconds_ = SecondsSince(connect_started_);
   StartTimer(timeouts_.handshake_ms);
   handshake_started_ = std::chrono::steady_clock::now();
   tls_ = std::make_unique<TlsStream>(loop_, ctx_, std::move(tcp_));
@@ -110,8 +118,9 @@ void TlsConnectAttempt::OnHandshake(const Status& status) {
   timer_.Stop();
   TlsConnection connection;
   connection.endpoint = endpoints_[next_];
-  connection.handshake_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - handshake_started_).count();
+  connection.dns_seconds = dns_seconds_;
+  connection.connect_seconds = connect_seconds_;
+  connection.handshake_seconds = SecondsSince(handshake_started_);
   connection.stream = std::move(tls_);
   Finish(std::move(connection));
 }

@@ -21,7 +21,9 @@ namespace deputy {
 struct TlsConnection {
   std::unique_ptr<TlsStream> stream;
   IpEndpoint endpoint;
-  double handshake_seconds = 0;
+  double dns_seconds = 0;        // resolving the host, before the first connect
+  double connect_seconds = 0;    // the TCP connect to `endpoint`
+  double handshake_seconds = 0;  // TLS handshake and verification on it
 };
 
 // Per address: the TCP connect, then the TLS handshake.
@@ -97,6 +99,10 @@ class TlsConnectAttempt : public Deferrable {
   Timer timer_;
   uint64_t timer_ms_ = 0;
   bool timer_cut_ = false;  // the running step timer ends at the deadline, not its own timeout
+  std::chrono::steady_clock::time_point started_;
+  double dns_seconds_ = 0;
+  std::chrono::steady_clock::time_point connect_started_;
+  double connect_seconds_ = 0;
   std::chrono::steady_clock::time_point handshake_started_;
   Status last_error_;
   uint32_t connects_ = 0;

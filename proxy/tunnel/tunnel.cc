@@ -53,6 +53,7 @@ void Tunnel::OnData(SideIndex from, Buffer& data) {
   Side& sink = other(from);
   last_activity_ = std::chrono::steady_clock::now();
   source.bytes_read += data.size();
+  if (from == kUpstream && !first_downstream_byte_) first_downstream_byte_ = last_activity_;
   if (source.bytes_counter != nullptr) source.bytes_counter->Increment(data.size());
   sink.stream->Write(data);
   if (ending()) return;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "base/buffer.h"
 #include "base/status.h"
@@ -57,6 +58,10 @@ class Tunnel {
 
   uint64_t bytes_upstream() const { return sides_[kClient].bytes_read; }
   uint64_t bytes_downstream() const { return sides_[kUpstream].bytes_read; }
+  // When the first bytes from the upstream arrived, if they have.
+  std::optional<std::chrono::steady_clock::time_point> first_downstream_byte() const {
+    return first_downstream_byte_;
+  }
 
  private:
   enum SideIndex { kClient = 0, kUpstream = 1 };
@@ -99,6 +104,7 @@ class Tunnel {
   Timer idle_timer_;
   Timer flush_timer_;
   std::chrono::steady_clock::time_point last_activity_;
+  std::optional<std::chrono::steady_clock::time_point> first_downstream_byte_;
   bool finished_ = false;
   bool aborting_ = false;  // one side failed; the other flushes, then is reset
   SideIndex survivor_ = kClient;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -44,8 +45,7 @@ TEST_F(MetricSetTest, AFreshDeputyHasEveryKnownSeriesAtZero) {
     // Every result a session can end with, the error table's labels, on every listener.
     for (size_t code = 0; code <= static_cast<size_t>(ErrorCode::kInternal); ++code) {
       const std::string sample = "deputy_tunnels_total" + labels + ",result=\"" +
-                                 std::string(Describe(static_cast<ErrorCode>(code)).label) +
-                                 "\"}";
+                                 std::string(Describe(static_cast<ErrorCode>(code)).label) + "\"}";
       EXPECT_EQ(MetricValue(text, sample), 0) << sample << "\n" << text;
     }
   }
@@ -59,6 +59,67 @@ TEST_F(MetricSetTest, AFreshDeputyHasEveryKnownSeriesAtZero) {
                                   DEPUTY_VERSION + "\"}"),
             1)
       << text;
+}
+
+TEST_F(MetricSetTest, ASessionIsCountedInEachPhaseItPassesAndTimed) {
+  auto echo = world_.EchoServer({"example.com"});
+  world_.PublishTarget("xmpp-client", echo->port());
+  DeputyProcess& deputy = world_.StartDeputy();
+  const uint16_t admin = deputy.Port("admin");
+  auto in_phase = [&](const char* phase) {
+    return ScrapeMetric(admin, std::string("deputy_sessions_active{phase=\"") + phase + "\"}");
+  };
+  for (const char* phase : {"handshake", "request", "lookup", "connect", "tunnel", "closing"}) {
+    EXPECT_EQ(in_phase(phase), 0) << phase;
+  }
+  {
+    World::Opened tunnel = world_.OpenTunnel("example.org:xmpp-client");
+    ASSERT_EQ(tunnel.head->status, 200);
+    EXPECT_EQ(in_phase("tunnel"), 1);
+    EXPECT_EQ(in_phase("connect"), 0);
+    ASSERT_TRUE(SendAll(tunnel.socket.fd(), "12345"));
+    EXPECT_EQ(tunnel.head->extra + RecvExact(tunnel.socket.fd(), 5).data, "12345");
+  }
+  // Refused: the client reads the 400 while deputy lingers, in the closing phase.
+  ASSERT_EQ(world_.OpenTunnel("example.org:bad_service").head->status, 400);
+  ASSERT_TRUE(deputy.WaitForAccessLogLines(2));
+
+  std::map<std::string, nlohmann::json> by_result;
+  for (const nlohmann::json& line : deputy.AccessLog()) by_result[line["result"]] = line;
+  const nlohmann::json& ok = by_result["ok"]["phase_ms"];
+  for (const char* phase : {"request", "lookup", "connect", "tunnel"}) {
+    ASSERT_TRUE(ok.contains(phase)) << phase << " " << ok;
+    EXPECT_GE(ok[phase].get<double>(), 0) << phase;
+  }
+  EXPECT_FALSE(ok.contains("handshake")) << "a plain listener has no handshake: " << ok;
+  EXPECT_FALSE(ok.contains("closing")) << ok;
+  double spent = 0;
+  for (const auto& [phase, ms] : ok.items()) spent += ms.get<double>();
+  EXPECT_LE(spent, by_result["ok"]["duration_ms"].get<double>() + 1);
+  const nlohmann::json& refused = by_result["bad_request"]["phase_ms"];
+  EXPECT_TRUE(refused.contains("request")) << refused;
+  EXPECT_TRUE(refused.contains("closing")) << refused;
+  EXPECT_FALSE(refused.contains("lookup")) << refused;
+
+  auto metrics = HttpGet(admin, "/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string& text = metrics->body;
+  for (const char* one :
+       {"deputy_upstream_dns_seconds_count", "deputy_upstream_connect_seconds_count",
+        "deputy_upstream_handshake_seconds_count", "deputy_delegation_lookup_seconds_count",
+        "deputy_tunnel_duration_seconds_count", "deputy_time_to_first_byte_seconds_count",
+        "deputy_tunnel_bytes_count{direction=\"upstream\"}",
+        "deputy_tunnel_bytes_count{direction=\"downstream\"}"}) {
+    EXPECT_EQ(MetricValue(text, one), 1) << one << "\n" << text;
+  }
+  EXPECT_EQ(MetricValue(text, "deputy_tunnel_bytes_sum{direction=\"upstream\"}"), 5);
+  EXPECT_EQ(MetricValue(text, "deputy_tunnel_bytes_sum{direction=\"downstream\"}"), 5);
+  // 5 bytes fall in every bucket from 1 KiB up.
+  EXPECT_EQ(MetricValue(text, "deputy_tunnel_bytes_bucket{direction=\"upstream\",le=\"1024\"}"), 1);
+  for (const char* phase : {"handshake", "request", "lookup", "connect", "tunnel", "closing"}) {
+    EXPECT_EQ(MetricValue(text, std::string("deputy_sessions_active{phase=\"") + phase + "\"}"), 0)
+        << phase;
+  }
 }
 
 // OpenFds counts the descriptors `pid` holds.
@@ -105,9 +166,8 @@ TEST_F(MetricSetTest, ProcessMetricsDescribeTheDeputyProcess) {
   // Started by this test, seconds ago (the clock tick of /proc/<pid>/stat is 10 ms).
   std::optional<double> started = MetricValue(text, "process_start_time_seconds");
   ASSERT_TRUE(started);
-  const double now = std::chrono::duration<double>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_LE(*started, now + 1);
   EXPECT_GT(*started, now - 60);
 
