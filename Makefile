@@ -68,9 +68,22 @@ clang-deps:
 
 # Servers the tests run as real peers: dnsmasq answers DNS that changes under deputy.
 TEST_PACKAGES := dnsmasq-base curl
+PROMTOOL := build-tools/promtool
 
-test-deps:
+test-deps: $(PROMTOOL)
 	$(call install-missing,$(TEST_PACKAGES))
+
+# promtool, Prometheus's own checker, lints a live /metrics and metrics/alerts.yml in the tests.
+# It is taken out of Debian's prometheus package, not installed with it: installing would start
+# a Prometheus server. The package is only unpacked, into build-tools/.
+$(PROMTOOL): | deps
+	@rm -rf build-tools/prometheus-deb && mkdir -p build-tools/prometheus-deb
+	cd build-tools/prometheus-deb && { apt-get download prometheus 2>/dev/null || \
+	  { $(SUDO) apt-get update && apt-get download prometheus; }; }
+	dpkg-deb -x build-tools/prometheus-deb/prometheus_*.deb build-tools/prometheus-deb/root
+	cp build-tools/prometheus-deb/root/usr/bin/promtool $@
+	rm -rf build-tools/prometheus-deb
+	@$@ --version | head -1
 
 # One apt-get at a time (dpkg holds a lock), even under make -j.
 test-deps clang-deps: deps
@@ -117,7 +130,7 @@ demo: build
 	$(DEMO_BIN)
 
 clean:
-	rm -rf $(BUILD_DIR) $(TEST_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(TEST_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) build-tools
 
 # Fuzzers (tests/fuzz): one libFuzzer binary per parser of untrusted input, built with clang and
 # run for FUZZ_SECONDS each over its seed corpus. The repository's corpus is only read; new
