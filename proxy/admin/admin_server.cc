@@ -1,5 +1,8 @@
 #include "admin/admin_server.h"
 
+#include <openssl/mem.h>
+
+#include "base/ascii.h"
 #include "http/request_head_parser.h"
 #include "http/status_line.h"
 #include "loop/timer.h"
@@ -46,19 +49,8 @@ class AdminServer::Connection : public Deferrable, private StreamCallbacks {
       return;
     }
     const RequestHead& head = parser_.head();
-    std::string path = head.target.substr(0, head.target.find('?'));
-    if (head.method != "GET" && head.method != "HEAD") {
-      Respond(405, "text/plain", "only GET is supported\n");
-    } else if (path == "/metrics") {
-      Respond(200, "text/plain; version=0.0.4; charset=utf-8", server_.metrics_.Serialize(),
-              head.method == "HEAD");
-    } else if (path == "/healthz") {
-      bool healthy = server_.healthy_();
-      Respond(healthy ? 200 : 503, "text/plain", healthy ? "ok\n" : "shutting down\n",
-              head.method == "HEAD");
-    } else {
-      Respond(404, "text/plain", "not found; try /metrics or /healthz\n");
-    }
+    Reply reply = server_.Handle(head);
+    Respond(reply, head.method == "HEAD");
   }
 
   void OnEndOfStream() override {
@@ -69,14 +61,18 @@ class AdminServer::Connection : public Deferrable, private StreamCallbacks {
   }
   void OnError(const Status&) override { Done(); }
 
-  void Respond(int status, const std::string& content_type, const std::string& body,
-               bool head_only = false) {
+  void Respond(int status, const std::string& content_type, const std::string& body) {
+    Respond(Reply{status, content_type, body, ""}, false);
+  }
+
+  void Respond(const Reply& reply, bool head_only) {
     responded_ = true;
     Buffer out;
-    out.Append("HTTP/1.1 " + std::to_string(status) + " " + std::string(ReasonPhrase(status)) +
-               "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
-               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n");
-    if (!head_only) out.Append(body);
+    out.Append("HTTP/1.1 " + std::to_string(reply.status) + " " +
+               std::string(ReasonPhrase(reply.status)) + "\r\nContent-Type: " + reply.content_type +
+               "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\n" +
+               reply.extra_headers + "Connection: close\r\n\r\n");
+    if (!head_only) out.Append(reply.body);
     stream_->Write(out);
     stream_->ShutdownWrite();
   }
@@ -97,10 +93,11 @@ class AdminServer::Connection : public Deferrable, private StreamCallbacks {
   bool done_ = false;
 };
 
-AdminServer::AdminServer(EventLoop& loop, Metrics& metrics, std::function<bool()> healthy)
+AdminServer::AdminServer(EventLoop& loop, Metrics& metrics, AdminApi& api, std::string token)
     : loop_(loop),
       metrics_(metrics),
-      healthy_(std::move(healthy)),
+      api_(api),
+      token_(std::move(token)),
       listener_(loop, [this](std::unique_ptr<TcpStream> s) { OnAccept(std::move(s)); }) {}
 
 AdminServer::~AdminServer() {
@@ -108,6 +105,57 @@ AdminServer::~AdminServer() {
 }
 
 Status AdminServer::Bind(const IpEndpoint& endpoint) { return listener_.Bind(endpoint); }
+
+bool AdminServer::Authorized(const RequestHead& head) const {
+  if (token_.empty()) return true;
+  const std::string expected = "Bearer " + token_;
+  for (const auto& [name, value] : head.headers) {
+    if (!EqualsIgnoringAsciiCase(name, "authorization")) continue;
+    // Compared in constant time: how long a wrong guess takes says nothing about the token.
+    return value.size() == expected.size() &&
+           CRYPTO_memcmp(value.data(), expected.data(), expected.size()) == 0;
+  }
+  return false;
+}
+
+AdminServer::Reply AdminServer::Handle(const RequestHead& head) {
+  const std::string path = head.target.substr(0, head.target.find('?'));
+  const bool read = head.method == "GET" || head.method == "HEAD";
+  auto json = [](int status, const nlohmann::json& body) {
+    return Reply{status, "application/json", body.dump(2) + "\n", ""};
+  };
+  auto text = [](int status, std::string body, std::string extra_headers = "") {
+    return Reply{status, "text/plain", std::move(body), std::move(extra_headers)};
+  };
+  const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics" ||
+                     path == "/debug/delegations" || path == "/debug/tunnels" || path == "/drain";
+  if (!known) {
+    return text(404,
+                "not found; try /healthz, /readyz, /metrics, /debug/delegations, "
+                "/debug/tunnels or POST /drain\n");
+  }
+  // Probes stay open: a kubelet or load balancer has no token.
+  if (path != "/healthz" && path != "/readyz" && !Authorized(head)) {
+    return text(401, "this admin listener requires a bearer token (admin.token_file)\n",
+                "WWW-Authenticate: Bearer realm=\"deputy admin\"\r\n");
+  }
+  if (path == "/drain") {
+    if (head.method != "POST") return text(405, "use POST /drain\n", "Allow: POST\r\n");
+    return api_.Drain() ? text(202, "draining: no new clients; exiting when the tunnels end\n")
+                        : text(200, "already draining\n");
+  }
+  if (!read) return text(405, "only GET and HEAD are supported here\n", "Allow: GET, HEAD\r\n");
+  if (path == "/healthz") return text(200, "ok\n");
+  if (path == "/readyz") {
+    std::optional<std::string> reason = api_.NotReadyReason();
+    return reason ? text(503, *reason + "\n") : text(200, "ready\n");
+  }
+  if (path == "/metrics") {
+    return Reply{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Serialize(), ""};
+  }
+  if (path == "/debug/delegations") return json(200, api_.Delegations());
+  return json(200, api_.Tunnels());
+}
 
 void AdminServer::OnAccept(std::unique_ptr<TcpStream> stream) {
   if (connections_.size() >= kMaxOpenAdminConnections) return;  // dropping it closes it

@@ -150,14 +150,11 @@ Metrics::Metrics()
                            .Register(*registry_);
   tunnel_bytes_upstream_ = &tunnel_bytes.Add({{"direction", "upstream"}}, kTunnelBytesBuckets);
   tunnel_bytes_downstream_ = &tunnel_bytes.Add({{"direction", "downstream"}}, kTunnelBytesBuckets);
-  auto& sessions_in_phase = prometheus::BuildGauge()
-                                .Name("deputy_sessions_active")
-                                .Help("Client sessions open now, by the phase they are in.")
-                                .Register(*registry_);
-  for (size_t i = 0; i < kSessionPhases; ++i) {
-    sessions_in_phase_[i] = &sessions_in_phase.Add(
-        {{"phase", std::string(SessionPhaseName(static_cast<SessionPhase>(i)))}});
-  }
+  sessions_in_phase_ =
+      &prometheus::BuildGauge()
+           .Name("deputy_sessions_active")
+           .Help("Client sessions open now, by listener and the phase they are in.")
+           .Register(*registry_);
   lookup_duration_ = &prometheus::BuildHistogram()
                           .Name("deputy_delegation_fetch_seconds")
                           .Help("Duration of well-known document fetches, redirects included.")
@@ -228,6 +225,20 @@ void Metrics::AddListener(const std::string& listener) {
   for (size_t code = 0; code <= static_cast<size_t>(ErrorCode::kInternal); ++code) {
     Tunnels(listener, Describe(static_cast<ErrorCode>(code)).label);
   }
+  SessionsInPhase(listener);
+}
+
+const Metrics::PhaseGauges& Metrics::SessionsInPhase(const std::string& listener) {
+  std::lock_guard lock(phase_gauges_mutex_);
+  auto [it, added] = phase_gauges_.try_emplace(listener);
+  if (added) {
+    for (size_t i = 0; i < kSessionPhases; ++i) {
+      it->second[i] = &sessions_in_phase_->Add(
+          {{"listener", listener},
+           {"phase", std::string(SessionPhaseName(static_cast<SessionPhase>(i)))}});
+    }
+  }
+  return it->second;
 }
 
 std::string Metrics::Serialize() const {

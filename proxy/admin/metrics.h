@@ -7,7 +7,9 @@
 #include <prometheus/registry.h>
 
 #include <array>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "admin/process_metrics.h"
@@ -44,10 +46,10 @@ class Metrics {
   prometheus::Histogram& TunnelDuration() { return *tunnel_duration_; }
   prometheus::Histogram& TunnelBytesUpstream() { return *tunnel_bytes_upstream_; }
   prometheus::Histogram& TunnelBytesDownstream() { return *tunnel_bytes_downstream_; }
-  // Sessions in each phase now, one gauge per phase, resolved once.
-  const std::array<prometheus::Gauge*, kSessionPhases>& SessionsInPhase() const {
-    return sessions_in_phase_;
-  }
+  using PhaseGauges = std::array<prometheus::Gauge*, kSessionPhases>;
+  // Sessions of `listener` in each phase now, one gauge per phase, made by AddListener; the
+  // reference stays valid as long as the Metrics.
+  const PhaseGauges& SessionsInPhase(const std::string& listener);
   prometheus::Histogram& LookupDuration() { return *lookup_duration_; }
   prometheus::Gauge& CacheEntries() { return *cache_entries_; }
   prometheus::Gauge& CacheBytes() { return *cache_bytes_; }
@@ -89,7 +91,9 @@ class Metrics {
   prometheus::Histogram* tunnel_duration_;
   prometheus::Histogram* tunnel_bytes_upstream_;
   prometheus::Histogram* tunnel_bytes_downstream_;
-  std::array<prometheus::Gauge*, kSessionPhases> sessions_in_phase_{};
+  prometheus::Family<prometheus::Gauge>* sessions_in_phase_;
+  std::mutex phase_gauges_mutex_;
+  std::map<std::string, PhaseGauges, std::less<>> phase_gauges_;
   prometheus::Histogram* lookup_duration_;
   prometheus::Gauge* cache_entries_;
   prometheus::Gauge* cache_bytes_;

@@ -60,6 +60,8 @@ struct ListenerConfig {
 
 struct AdminConfig {
   std::optional<SocketAddress> address;  // no admin listener when absent
+  // When set, every admin request but /healthz and /readyz needs this file's bearer token.
+  std::string token_file;
 };
 
 enum class Fallback { kDirect, kDeny };

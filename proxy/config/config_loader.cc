@@ -229,10 +229,18 @@ void ReadListeners(Errors* errors, const Json* json, std::vector<ListenerConfig>
 }
 
 void ReadAdmin(Errors* errors, const Json& json, AdminConfig* out) {
-  const Object object(errors, json, "admin", {"address"});
+  const Object object(errors, json, "admin", {"address", "token_file"});
   if (const Json* address = object.Find("address")) {
     SocketAddress parsed;
     if (ReadAddress(errors, *address, object.PathOf("address"), &parsed)) out->address = parsed;
+  }
+  object.String("token_file", &out->token_file);
+  if (const Json* file = object.Find("token_file");
+      file && file->is_string() && file->get<std::string>().empty()) {
+    errors->Add(object.PathOf("token_file"), "must name a file");
+  }
+  if (!out->token_file.empty() && !out->address) {
+    errors->Add(object.PathOf("token_file"), "needs admin.address: there is no admin listener");
   }
 }
 
@@ -634,6 +642,9 @@ Status CheckFilesReadable(const Config& config) {
     if (!tls->client_ca_file.empty()) {
       files.emplace_back(path + "client_ca_file", &tls->client_ca_file);
     }
+  }
+  if (!config.admin.token_file.empty()) {
+    files.emplace_back("admin.token_file", &config.admin.token_file);
   }
   for (const auto& [path, file] : files) {
     if (Status status = config_json::CheckReadable(path, *file); !status.ok()) return status;

@@ -38,7 +38,7 @@ void CacheIndex::Insert(const Key& key, const std::string& share,
   if (bytes > limits_.max_bytes || limits_.max_entries == 0 || limits_.max_per_domain == 0) {
     return;
   }
-  auto node = nodes_.emplace(key, Node{std::move(delegation), bytes, {}, {}, {}, {}}).first;
+  auto node = nodes_.emplace(key, Node{std::move(delegation), bytes, now, {}, {}, {}, {}}).first;
   auto shared = shares_.try_emplace(share).first;
   Order& peers = shared->second;
   recency_.push_front(node);
@@ -52,6 +52,12 @@ void CacheIndex::Insert(const Key& key, const std::string& share,
   while (peers.size() > limits_.max_per_domain) Erase(peers.back(), EvictionReason::kDomainShare);
   while (nodes_.size() > limits_.max_entries || bytes_ > limits_.max_bytes) {
     Erase(recency_.back(), EvictionReason::kLru);
+  }
+}
+
+void CacheIndex::ForEach(const Visitor& visit) const {
+  for (const auto& [key, node] : nodes_) {
+    visit(key, node.delegation, node.stored, node.expiry->first);
   }
 }
 

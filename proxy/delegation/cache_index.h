@@ -55,6 +55,12 @@ class CacheIndex {
               std::shared_ptr<const Delegation> delegation, Clock::time_point expires,
               Clock::time_point now);
 
+  // Visitor sees one entry: its key, delegation, when it was stored and when it expires.
+  using Visitor = std::function<void(const Key&, const std::shared_ptr<const Delegation>&,
+                                     Clock::time_point stored, Clock::time_point expires)>;
+  // ForEach visits every entry held, expired ones included, in key order; it changes nothing.
+  void ForEach(const Visitor& visit) const;
+
   size_t size() const { return nodes_.size(); }
   size_t bytes() const { return bytes_; }
   size_t ShareSize(const std::string& share) const;
@@ -73,6 +79,7 @@ class CacheIndex {
   struct Node {
     std::shared_ptr<const Delegation> delegation;
     size_t bytes = 0;
+    Clock::time_point stored;
     Order::iterator recency;
     Shares::iterator share;
     Order::iterator share_recency;

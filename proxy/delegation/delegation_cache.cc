@@ -147,6 +147,20 @@ std::unique_ptr<DelegationLookup> DelegationCache::Lookup(EventLoop& loop, DnsRe
   return waiter;
 }
 
+std::vector<DelegationCache::CachedEntry> DelegationCache::Entries() const {
+  using Seconds = std::chrono::duration<double>;
+  std::vector<CachedEntry> entries;
+  const Clock::time_point now = Clock::now();
+  std::lock_guard lock(mutex_);
+  entries.reserve(entries_.size());
+  entries_.ForEach([&](const Key& key, const std::shared_ptr<const Delegation>& delegation,
+                       Clock::time_point stored, Clock::time_point expires) {
+    entries.push_back({key.first, key.second, delegation, Seconds(now - stored).count(),
+                       Seconds(expires - now).count()});
+  });
+  return entries;
+}
+
 size_t DelegationCache::fetches_in_flight() const {
   std::lock_guard lock(mutex_);
   return flights_.size();

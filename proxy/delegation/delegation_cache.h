@@ -65,6 +65,17 @@ class DelegationCache {
 
   size_t fetches_in_flight() const;
 
+  // CachedEntry is one entry as an operator inspects it (admin's /debug/delegations).
+  struct CachedEntry {
+    std::string domain;
+    std::string service;
+    std::shared_ptr<const Delegation> delegation;
+    double age_s = 0;        // since it was stored
+    double remaining_s = 0;  // until it expires; negative once it has (held until dropped)
+  };
+  // Entries copies what the cache holds now, in key order, under the lock but without I/O.
+  std::vector<CachedEntry> Entries() const;
+
  private:
   class Waiter;
   struct Link;

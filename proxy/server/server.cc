@@ -98,7 +98,16 @@ Status Server::Start() {
   if (config_.admin.address) {
     auto endpoint = ToEndpoint(*config_.admin.address);
     if (!endpoint) return Status(ErrorCode::kInvalidConfig, "admin: bad address");
-    admin_ = std::make_unique<AdminServer>(loop_, metrics_, [this] { return !shutting_down_; });
+    std::string token;
+    if (!config_.admin.token_file.empty()) {
+      Result<std::string> read = ReadAdminToken(config_.admin.token_file);
+      if (!read.ok()) return read.status();
+      token = std::move(read).value();
+    }
+    admin_api_ = std::make_unique<ServerAdmin>(
+        config_, *delegations_, metrics_, [this] { return shutting_down_; },
+        [this] { BeginShutdown(); });
+    admin_ = std::make_unique<AdminServer>(loop_, metrics_, *admin_api_, std::move(token));
     Status bound = admin_->Bind(*endpoint);
     if (!bound.ok()) return Status(bound.code(), "admin: " + bound.message());
     AnnounceListening("admin", admin_->local_endpoint());

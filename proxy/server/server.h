@@ -20,6 +20,7 @@
 #include "policy/access_policy.h"
 #include "server/connection_slots.h"
 #include "server/listener_tls.h"
+#include "server/server_admin.h"
 #include "server/worker.h"
 #include "tls/tls_context.h"
 #include "tls/tls_server_context.h"
@@ -78,6 +79,7 @@ class Server {
   ListenerTls listener_tls_;
   ConnectionSlots slots_;
   std::unique_ptr<ProcessServices> process_;
+  std::unique_ptr<ServerAdmin> admin_api_;
   std::unique_ptr<AdminServer> admin_;
   // Declared last: destroying a worker joins its thread, which uses everything above.
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -43,7 +43,7 @@ Session::Session(SessionServices& services, const ListenerConfig& listener,
       frontend_(std::move(frontend)),
       on_finished_(std::move(on_finished)),
       started_(std::chrono::steady_clock::now()),
-      phases_(services.metrics.SessionsInPhase()),
+      phases_(services.metrics.SessionsInPhase(listener.name)),
       linger_timer_(services.loop, [this] { Finish(result_); }) {
   if (auto peer = client->peer()) {
     client_address_ = peer->ToString();

@@ -67,7 +67,8 @@ TEST_F(MetricSetTest, ASessionIsCountedInEachPhaseItPassesAndTimed) {
   DeputyProcess& deputy = world_.StartDeputy();
   const uint16_t admin = deputy.Port("admin");
   auto in_phase = [&](const char* phase) {
-    return ScrapeMetric(admin, std::string("deputy_sessions_active{phase=\"") + phase + "\"}");
+    return ScrapeMetric(
+        admin, std::string("deputy_sessions_active{listener=\"connect\",phase=\"") + phase + "\"}");
   };
   for (const char* phase : {"handshake", "request", "lookup", "connect", "tunnel", "closing"}) {
     EXPECT_EQ(in_phase(phase), 0) << phase;
@@ -117,7 +118,10 @@ TEST_F(MetricSetTest, ASessionIsCountedInEachPhaseItPassesAndTimed) {
   // 5 bytes fall in every bucket from 1 KiB up.
   EXPECT_EQ(MetricValue(text, "deputy_tunnel_bytes_bucket{direction=\"upstream\",le=\"1024\"}"), 1);
   for (const char* phase : {"handshake", "request", "lookup", "connect", "tunnel", "closing"}) {
-    EXPECT_EQ(MetricValue(text, std::string("deputy_sessions_active{phase=\"") + phase + "\"}"), 0)
+    EXPECT_EQ(
+        MetricValue(text, std::string("deputy_sessions_active{listener=\"connect\",phase=\"") +
+                              phase + "\"}"),
+        0)
         << phase;
   }
 }

@@ -155,8 +155,8 @@ TEST(MetricsToolingTest, TheDashboardImportsIntoGrafana10AndShowsEveryFamily) {
              "\n        expr: " + nlohmann::json(expr).dump() + "\n";
   }
   TempDir dir;
-  RunResult check =
-      RunToCompletion({promtool, "check", "rules", dir.Write("dashboard.yml", rules)}, Millis(30000));
+  RunResult check = RunToCompletion({promtool, "check", "rules", dir.Write("dashboard.yml", rules)},
+                                    Millis(30000));
   EXPECT_EQ(check.exit_code, 0) << check.stdout_text << check.stderr_text << "\n" << rules;
 
   World world;

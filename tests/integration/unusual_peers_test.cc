@@ -337,9 +337,10 @@ TEST_F(UnusualPeersTest, SecondSigtermResetsARunningTunnel) {
   EXPECT_EQ(deputy.AccessLog().at(0)["result"], "connection_terminated");
 }
 
-// While deputy drains after SIGTERM, /healthz says so (503), so a load balancer stops sending
-// new clients; the admin endpoint must still answer for that.
-TEST_F(UnusualPeersTest, HealthzReportsDrainingDuringShutdown) {
+// While deputy drains after SIGTERM, /readyz says so (503), so a load balancer stops sending
+// new clients, and /healthz still says it is alive (a liveness probe must not kill a drain); the
+// admin endpoint must still answer for both.
+TEST_F(UnusualPeersTest, ReadyzReportsDrainingDuringShutdownWhileHealthzStaysOk) {
   auto echo = world_.EchoServer({"example.com"});
   world_.PublishTarget("xmpp-client", echo->port());
   DeputyProcess& deputy = world_.StartDeputy();
@@ -348,9 +349,13 @@ TEST_F(UnusualPeersTest, HealthzReportsDrainingDuringShutdown) {
   ASSERT_EQ(tunnel.head->status, 200);
   ASSERT_EQ(kill(deputy.pid(), SIGTERM), 0);
   ASSERT_TRUE(deputy.WaitForStderr("shutting down"));
+  auto ready = HttpGet(deputy.Port("admin"), "/readyz", Millis(2000));
+  ASSERT_TRUE(ready.has_value()) << "the admin endpoint stopped answering while draining";
+  EXPECT_EQ(ready->head.status, 503);
+  EXPECT_NE(ready->body.find("draining"), std::string::npos) << ready->body;
   auto health = HttpGet(deputy.Port("admin"), "/healthz", Millis(2000));
-  ASSERT_TRUE(health.has_value()) << "the admin endpoint stopped answering while draining";
-  EXPECT_EQ(health->head.status, 503);
+  ASSERT_TRUE(health.has_value());
+  EXPECT_EQ(health->head.status, 200);
 }
 
 // Shutdown while a lookup waits on a silent well-known server and a handshake waits on a silent
