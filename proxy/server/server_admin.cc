@@ -96,7 +96,9 @@ Result<std::string> ReadAdminToken(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return Status(ErrorCode::kInvalidConfig, "admin.token_file: cannot open " + path);
   std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  const auto space = [](unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  const auto space = [](unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  };
   while (!text.empty() && space(text.back())) text.pop_back();
   size_t start = 0;
   while (start < text.size() && space(text[start])) ++start;
@@ -104,10 +106,10 @@ Result<std::string> ReadAdminToken(const std::string& path) {
   if (text.empty()) {
     return Status(ErrorCode::kInvalidConfig, "admin.token_file: " + path + " holds no token");
   }
-  if (!std::all_of(text.begin(), text.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; })) {
-    return Status(ErrorCode::kInvalidConfig,
-                  "admin.token_file: the token in " + path +
-                      " must be one word of visible ASCII characters");
+  if (!std::all_of(text.begin(), text.end(),
+                   [](unsigned char c) { return c > 0x20 && c < 0x7f; })) {
+    return Status(ErrorCode::kInvalidConfig, "admin.token_file: the token in " + path +
+                                                 " must be one word of visible ASCII characters");
   }
   return text;
 }

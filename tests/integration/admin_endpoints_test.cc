@@ -17,8 +17,7 @@ namespace {
 
 // AdminRequest sends `method` `path` with `headers` (complete lines) to the admin listener.
 std::optional<HttpResponse> AdminRequest(uint16_t port, const std::string& method,
-                                         const std::string& path,
-                                         const std::string& headers = "") {
+                                         const std::string& path, const std::string& headers = "") {
   Socket socket = ConnectTcp(port);
   if (!socket.valid()) return std::nullopt;
   const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers +
@@ -113,15 +112,8 @@ TEST_F(AdminEndpointsTest, PostDrainStopsAcceptingAndExitsOnceTheTunnelsEnd) {
   EXPECT_EQ(health->head.status, 200);
 
   // A new client gets no tunnel; the running one carries on to its end.
-  Socket late = ConnectTcp(deputy.Port("connect"), Millis(2000));
-  if (late.valid()) {
-    SendAll(late.fd(), ConnectRequest("example.org:xmpp-client"));
-    EXPECT_FALSE(ReadHttpResponseHead(late.fd(), Millis(3000)).has_value());
-  }
-  ASSERT_TRUE(SendAll(tunnel.socket.fd(), "still here"));
-  EXPECT_EQ(RecvExact(tunnel.socket.fd(), 10).data, "still here");
-  ASSERT_TRUE(ShutdownWrite(tunnel.socket.fd()));
-  EXPECT_EQ(RecvUntilClose(tunnel.socket.fd()).end, RecvEnd::kEof);
+  world_.ExpectNoNewTunnel();
+  World::ExpectTunnelEndsCleanly(tunnel);
   EXPECT_EQ(deputy.WaitForExit(Millis(10000)), 0);
 }
 
@@ -178,8 +170,7 @@ TEST_F(AdminEndpointsTest, ABadTokenFileStopsDeputyFromStarting) {
   check = DeputyProcess::RunCommand(
       {"check", "-c", world_.dir.Write("deputy.json", world_.config.dump())});
   EXPECT_EQ(check.exit_code, 1);
-  EXPECT_NE(check.stderr_text.find("needs admin.address"), std::string::npos)
-      << check.stderr_text;
+  EXPECT_NE(check.stderr_text.find("needs admin.address"), std::string::npos) << check.stderr_text;
 }
 
 }  // namespace

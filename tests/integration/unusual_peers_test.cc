@@ -300,17 +300,8 @@ TEST_F(UnusualPeersTest, SigtermDrainsARunningTunnel) {
   ASSERT_EQ(tunnel.head->status, 200);
   ASSERT_EQ(kill(deputy.pid(), SIGTERM), 0);
   ASSERT_TRUE(deputy.WaitForStderr("shutting down"));
-  // A late client gets no tunnel: refused, or (when it slipped into the closing listener's
-  // backlog) closed without an answer.
-  Socket late = ConnectTcp(deputy.Port("connect"), Millis(2000));
-  if (late.valid()) {
-    SendAll(late.fd(), ConnectRequest("example.org:xmpp-client"));
-    EXPECT_FALSE(ReadHttpResponseHead(late.fd(), Millis(5000)).has_value());
-  }
-  ASSERT_TRUE(SendAll(tunnel.socket.fd(), "still here"));
-  EXPECT_EQ(RecvExact(tunnel.socket.fd(), 10).data, "still here");
-  ASSERT_TRUE(ShutdownWrite(tunnel.socket.fd()));
-  EXPECT_EQ(RecvUntilClose(tunnel.socket.fd()).end, RecvEnd::kEof);
+  world_.ExpectNoNewTunnel();
+  World::ExpectTunnelEndsCleanly(tunnel);
   ASSERT_TRUE(deputy.WaitForAccessLogLines(1, kDefaultTimeout));
   EXPECT_EQ(deputy.AccessLog().at(0)["result"], "ok");
   // The last session gone, deputy exits by itself.

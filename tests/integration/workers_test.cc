@@ -21,6 +21,7 @@ namespace deputy::test {
 namespace {
 
 constexpr int kWorkers = 2;
+constexpr int kDrainTunnels = 40;
 
 // SessionsPerWorker counts the access log's sessions by the worker that served them.
 std::map<int, size_t> SessionsPerWorker(const DeputyProcess& deputy) {
@@ -102,55 +103,44 @@ TEST(WorkersTest, AThousandColdLookupsOverEveryWorkerCauseOneFetch) {
   EXPECT_EQ(deputy.Stop(), 0);
 }
 
-TEST(WorkersTest, SigtermDrainsTheTunnelsOfEveryWorker) {
-  constexpr int kTunnels = 40;  // on one worker only with odds of 2 in 2^40
-  World world;
-  auto echo = world.EchoServer({"example.com"});
-  world.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=3600"}});
+// StartWithTunnels starts deputy on kWorkers workers and opens kDrainTunnels tunnels through it
+// (on one worker only with odds of 2 in 2^40), to a target at `port`.
+DeputyProcess& StartWithTunnels(World& world, uint16_t port, std::vector<World::Opened>* tunnels) {
+  world.PublishTarget("xmpp-client", port, {{"Cache-Control", "max-age=3600"}});
   world.config["workers"] = kWorkers;
   DeputyProcess& deputy = world.StartDeputy();
-  std::vector<World::Opened> tunnels;
-  for (int i = 0; i < kTunnels; ++i) {
-    tunnels.push_back(world.OpenTunnel("example.org:xmpp-client"));
-    ASSERT_TRUE(tunnels.back().head.has_value());
-    ASSERT_EQ(tunnels.back().head->status, 200);
+  for (int i = 0; i < kDrainTunnels; ++i) {
+    tunnels->push_back(world.OpenTunnel("example.org:xmpp-client"));
+    EXPECT_TRUE(tunnels->back().head.has_value());
+    if (tunnels->back().head) EXPECT_EQ(tunnels->back().head->status, 200);
   }
+  return deputy;
+}
+
+TEST(WorkersTest, SigtermDrainsTheTunnelsOfEveryWorker) {
+  std::vector<World::Opened> tunnels;
+  World world;
+  auto echo = world.EchoServer({"example.com"});
+  DeputyProcess& deputy = StartWithTunnels(world, echo->port(), &tunnels);
   ASSERT_EQ(kill(deputy.pid(), SIGTERM), 0);
   ASSERT_TRUE(deputy.WaitForStderr("shutting down"));
   // Every worker's socket closes: a late client gets no tunnel.
-  Socket late = ConnectTcp(deputy.Port("connect"), Millis(2000));
-  if (late.valid()) {
-    SendAll(late.fd(), ConnectRequest("example.org:xmpp-client"));
-    EXPECT_FALSE(ReadHttpResponseHead(late.fd(), Millis(5000)).has_value());
-  }
-  for (World::Opened& tunnel : tunnels) {
-    ASSERT_TRUE(SendAll(tunnel.socket.fd(), "still here"));
-    EXPECT_EQ(RecvExact(tunnel.socket.fd(), 10).data, "still here");
-    ASSERT_TRUE(ShutdownWrite(tunnel.socket.fd()));
-    EXPECT_EQ(RecvUntilClose(tunnel.socket.fd()).end, RecvEnd::kEof);
-  }
+  world.ExpectNoNewTunnel();
+  for (World::Opened& tunnel : tunnels) World::ExpectTunnelEndsCleanly(tunnel);
   // The last session of the last worker gone, deputy exits by itself.
   EXPECT_EQ(deputy.WaitForExit(Millis(10000)), 0);
   std::map<int, size_t> per_worker = SessionsPerWorker(deputy);
   EXPECT_EQ(per_worker.size(), static_cast<size_t>(kWorkers));
   size_t ok = 0;
   for (const nlohmann::json& line : deputy.AccessLog()) ok += line["result"] == "ok";
-  EXPECT_EQ(ok, static_cast<size_t>(kTunnels));
+  EXPECT_EQ(ok, static_cast<size_t>(kDrainTunnels));
 }
 
 TEST(WorkersTest, TheDrainDeadlineCutsTheTunnelsOfEveryWorker) {
-  constexpr int kTunnels = 40;
+  std::vector<World::Opened> tunnels;
   World world;
   auto echo = world.EchoServer({"example.com"});
-  world.PublishTarget("xmpp-client", echo->port(), {{"Cache-Control", "max-age=3600"}});
-  world.config["workers"] = kWorkers;
-  DeputyProcess& deputy = world.StartDeputy();
-  std::vector<World::Opened> tunnels;
-  for (int i = 0; i < kTunnels; ++i) {
-    tunnels.push_back(world.OpenTunnel("example.org:xmpp-client"));
-    ASSERT_TRUE(tunnels.back().head.has_value());
-    ASSERT_EQ(tunnels.back().head->status, 200);
-  }
+  DeputyProcess& deputy = StartWithTunnels(world, echo->port(), &tunnels);
   ASSERT_EQ(kill(deputy.pid(), SIGTERM), 0);
   // The tunnels stay open past the drain deadline (5 s), so every worker cuts its own.
   for (World::Opened& tunnel : tunnels) {

@@ -101,6 +101,20 @@ void World::ExpectTunnel(const std::string& authority) {
   EXPECT_EQ(got, "ping");
 }
 
+void World::ExpectNoNewTunnel() {
+  Socket late = ConnectTcp(deputy->Port("connect"), Millis(2000));
+  if (!late.valid()) return;
+  SendAll(late.fd(), ConnectRequest("example.org:xmpp-client"));
+  EXPECT_FALSE(ReadHttpResponseHead(late.fd(), Millis(5000)).has_value());
+}
+
+void World::ExpectTunnelEndsCleanly(Opened& opened) {
+  ASSERT_TRUE(SendAll(opened.socket.fd(), "still here"));
+  EXPECT_EQ(RecvExact(opened.socket.fd(), 10).data, "still here");
+  ASSERT_TRUE(ShutdownWrite(opened.socket.fd()));
+  EXPECT_EQ(RecvUntilClose(opened.socket.fd()).end, RecvEnd::kEof);
+}
+
 void ExpectRefusal(const std::optional<HttpResponseHead>& head, int status,
                    const std::string& error_type) {
   ASSERT_TRUE(head.has_value()) << "no response head";

@@ -52,6 +52,11 @@ class World {
   // ExpectTunnel expects a 200 for `authority` and a target that echoes: "ping", sent with the
   // request as early data, comes back.
   void ExpectTunnel(const std::string& authority);
+  // ExpectNoNewTunnel expects a client arriving at the connect listener now to get no tunnel:
+  // refused, or (when it slipped into a closing listener's backlog) closed unanswered.
+  void ExpectNoNewTunnel();
+  // ExpectTunnelEndsCleanly expects `opened` still to echo, and to end cleanly on a half-close.
+  static void ExpectTunnelEndsCleanly(Opened& opened);
 
   // Echo server with a certificate for `names` (signed by the test CA).
   std::unique_ptr<TlsServer> EchoServer(std::vector<std::string> names);
