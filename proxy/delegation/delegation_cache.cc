@@ -135,12 +135,11 @@ std::unique_ptr<DelegationLookup> DelegationCache::Lookup(EventLoop& loop, DnsRe
   waiter->link()->flight = raw;
   started->waiters.push_back(waiter->link());
   flights_.emplace(key, std::move(started));
-  const size_t in_flight = flights_.size();
+  ReportFlightsLocked();
   // Start answers from the loop, so nothing else can reach this flight before it returns but
   // other threads, which only join it; the fetch itself is this thread's.
   HttpsFetch* fetch = raw->fetch.get();
   lock.unlock();
-  observer_.OnFetchesInFlight(in_flight);
   fetch->Start(*parsed, [this, raw, &resolver](Result<FetchResult> result) {
     OnFetched(raw, std::move(result), resolver);
   });
@@ -184,13 +183,12 @@ void DelegationCache::Unlink(const std::shared_ptr<Link>& link) {
   waiters.erase(std::remove(waiters.begin(), waiters.end(), link), waiters.end());
   if (!waiters.empty() || flight->finished) return;
   std::unique_ptr<Flight> cancelled = Detach(flight);
-  const size_t in_flight = flights_.size();
+  ReportFlightsLocked();
   lock.unlock();
   if (!cancelled) return;
   spdlog::debug("delegation lookup for {}/{} cancelled: every waiter left", cancelled->key.first,
                 cancelled->key.second);
   observer_.OnFetch("cancelled");
-  observer_.OnFetchesInFlight(in_flight);
   Discard(*link->loop, std::move(cancelled));
 }
 
@@ -223,12 +221,11 @@ void DelegationCache::OnFetched(Flight* flight, Result<FetchResult> result, DnsR
   if (delegation.ok()) StoreLocked(done->key, done->share, *delegation);
   std::vector<std::shared_ptr<Link>> waiters = std::move(done->waiters);
   for (const std::shared_ptr<Link>& link : waiters) link->flight = nullptr;
-  const size_t in_flight = flights_.size();
+  ReportFlightsLocked();
   lock.unlock();
 
   // The fetch is inside its own callback; free it on the next turn.
   loop.DeferDelete(std::move(done->fetch));
-  observer_.OnFetchesInFlight(in_flight);
   for (size_t i = 0; i < waiters.size(); ++i) {
     observer_.OnLookup(delegation.ok() ? LookupResult::kMiss : LookupResult::kError);
   }
@@ -274,7 +271,10 @@ void DelegationCache::AbandonFlightsOn(EventLoop& loop) {
     Deliver(loop, std::move(flight->waiters),
             Status(ErrorCode::kInternal, "deputy is stopping the worker that ran this lookup"));
   }
-  if (!abandoned.empty()) observer_.OnFetchesInFlight(fetches_in_flight());
+  if (!abandoned.empty()) {
+    std::lock_guard lock(mutex_);
+    ReportFlightsLocked();
+  }
 }
 
 Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
@@ -334,6 +334,10 @@ void DelegationCache::StoreLocked(const Key& key, const std::string& share,
   entries_.Insert(key, share, std::move(delegation), expires, now);
   ReportSizeLocked();
 }
+
+// Under the lock, like the size gauges: two threads setting the count after unlocking could
+// leave the older value last.
+void DelegationCache::ReportFlightsLocked() { observer_.OnFetchesInFlight(flights_.size()); }
 
 // Under the lock, so the gauges follow the order of changes; the observer only sets them.
 void DelegationCache::ReportSizeLocked() { observer_.OnSize(entries_.size(), entries_.bytes()); }

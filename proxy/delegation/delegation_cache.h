@@ -98,6 +98,7 @@ class DelegationCache {
   // The members below marked "locked" are read and written with mutex_ held.
   void StoreLocked(const Key& key, const std::string& share,
                    std::shared_ptr<const Delegation> delegation);
+  void ReportFlightsLocked();
   void ReportSizeLocked();
   // RefusalLocked returns why a new fetch for `share` may not start now, or nothing if it may.
   std::optional<Status> RefusalLocked(const std::string& share) const;

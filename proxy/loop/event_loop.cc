@@ -93,8 +93,13 @@ void EventLoop::Close() {
   DrainDeferred();
   deferred_idle_.Close();
   // Handles closed by their owners finish closing here; a handle still open is a bug, so it is
-  // closed too rather than leaked.
+  // closed too rather than leaked. A close callback may defer a deletion, whose destructor may
+  // close handles in turn: run until neither is left, while the loop and its members exist.
   uv_run(&loop_, UV_RUN_DEFAULT);
+  while (!deferred_.empty()) {
+    DrainDeferred();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  }
   if (uv_loop_close(&loop_) == UV_EBUSY) {
     uv_walk(
         &loop_,

@@ -22,10 +22,26 @@ Status ListenError(const IpEndpoint& endpoint, int error) {
                                                uv_strerror(uv_translate_sys_error(error)));
 }
 
-// Errors of one queued connection (it went away, or a firewall hook refused it), after which
-// the next may well be accepted.
+// Errors of one queued connection (it went away, a firewall hook refused it, or, as accept(2)
+// says of Linux, a network error already pending on it), after which the next may well be
+// accepted.
 bool IsConnectionError(int error) {
-  return error == ECONNABORTED || error == EINTR || error == EPERM || error == EPROTO;
+  switch (error) {
+    case ECONNABORTED:
+    case EINTR:
+    case EPERM:
+    case EPROTO:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace

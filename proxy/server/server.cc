@@ -58,8 +58,11 @@ Server::Server(Config config)
       slots_(config_.listeners.size()) {}
 
 Server::~Server() {
-  // Workers that run are stopped and joined first: they use everything else here.
+  // Workers that run are stopped and joined first: they use everything else here. Every thread
+  // is joined before any worker is destroyed, since a running one may still post to another's
+  // loop (a fetch's answer to its waiters).
   for (size_t i = 0; i < workers_started_; ++i) workers_[i]->Abort();
+  for (std::unique_ptr<Worker>& worker : workers_) worker->Join();
   workers_.clear();
   admin_.reset();
   sigterm_.Close();

@@ -39,7 +39,9 @@ Worker::Worker(unsigned index, ProcessServices& process, StoppedCallback on_stop
   }
 }
 
-Worker::~Worker() {
+Worker::~Worker() { Join(); }
+
+void Worker::Join() {
   if (thread_.joinable()) thread_.join();
 }
 

@@ -73,6 +73,8 @@ class Worker {
   void Drain(uint64_t deadline_ms);
   // Abort cuts every session now (a second signal). Thread-safe.
   void Abort();
+  // Join waits for the worker's thread to end (after Drain or Abort). Owner's thread.
+  void Join();
 
   unsigned index() const { return index_; }
 

@@ -83,6 +83,16 @@ TEST(WorkersTest, AThousandColdLookupsOverEveryWorkerCauseOneFetch) {
   }
   EXPECT_EQ(ok, kTunnels);
   EXPECT_EQ(world.Fetches("xmpp-client"), 1);
+  // The one fetch answered many waiters (misses), not one waiter and then the cache (hits): the
+  // clients connect well within the fetch's 500 ms, over both workers.
+  const uint16_t admin = deputy.Port("admin");
+  const double misses =
+      ScrapeMetric(admin, "deputy_delegation_lookups_total{result=\"miss\"}").value_or(-1);
+  const double hits =
+      ScrapeMetric(admin, "deputy_delegation_lookups_total{result=\"hit\"}").value_or(-1);
+  EXPECT_EQ(misses + hits, static_cast<double>(kTunnels));
+  EXPECT_GE(misses, 100) << misses << " lookups waited on the fetch, " << hits << " hit the cache";
+  std::printf("%.0f lookups waited on the one fetch, %.0f hit the cache\n", misses, hits);
 
   ASSERT_TRUE(deputy.WaitForAccessLogLines(kTunnels, Millis(30000)));
   std::map<int, size_t> per_worker = SessionsPerWorker(deputy);

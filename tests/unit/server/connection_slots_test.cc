@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -41,31 +42,63 @@ TEST(ConnectionSlotsTest, TheProcessLimitCoversEveryListener) {
 }
 
 TEST(ConnectionSlotsTest, ThreadsRacingNeverTakeMoreThanTheLimits) {
-  constexpr int kThreads = 4;
-  constexpr int kRounds = 20000;
-  constexpr uint32_t kListenerLimit = 5;
-  ConnectionSlots slots(1);
-  slots.SetProcessLimit(7);
-  std::atomic<uint32_t> held{0};
-  std::atomic<uint32_t> most_held{0};
+  // More threads, each holding several slots at once, than either limit allows, so both are
+  // hit again and again.
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 5000;
+  constexpr int kSlotsPerRound = 3;
+  constexpr uint32_t kListenerLimit = 3;
+  constexpr uint32_t kProcessLimit = 5;
+  ConnectionSlots slots(2);
+  slots.SetProcessLimit(kProcessLimit);
+  std::atomic<uint32_t> held_total{0};
+  std::array<std::atomic<uint32_t>, 2> held_on{};
+  std::atomic<uint32_t> most_total{0};
+  std::array<std::atomic<uint32_t>, 2> most_on{};
+  std::atomic<uint64_t> process_refusals{0};
+  std::atomic<uint64_t> listener_refusals{0};
+  auto raise = [](std::atomic<uint32_t>& most, uint32_t now) {
+    uint32_t seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+  };
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
+    threads.emplace_back([&, t] {
       for (int i = 0; i < kRounds; ++i) {
-        if (slots.Take(0, kListenerLimit) != Refusal::kNone) continue;
-        const uint32_t now = held.fetch_add(1) + 1;
-        uint32_t most = most_held.load();
-        while (now > most && !most_held.compare_exchange_weak(most, now)) {
+        std::vector<size_t> taken;
+        for (int k = 0; k < kSlotsPerRound; ++k) {
+          const size_t listener = static_cast<size_t>((t + k) % 2);
+          switch (slots.Take(listener, kListenerLimit)) {
+            case Refusal::kNone:
+              raise(most_on[listener], held_on[listener].fetch_add(1) + 1);
+              raise(most_total, held_total.fetch_add(1) + 1);
+              taken.push_back(listener);
+              break;
+            case Refusal::kProcess:
+              ++process_refusals;
+              break;
+            case Refusal::kListener:
+              ++listener_refusals;
+              break;
+          }
         }
-        held.fetch_sub(1);
-        slots.Release(0);
+        for (size_t listener : taken) {
+          held_total.fetch_sub(1);
+          held_on[listener].fetch_sub(1);
+          slots.Release(listener);
+        }
       }
     });
   }
   for (std::thread& thread : threads) thread.join();
-  EXPECT_LE(most_held.load(), kListenerLimit);
+  EXPECT_LE(most_total.load(), kProcessLimit);
+  EXPECT_LE(most_on[0].load(), kListenerLimit);
+  EXPECT_LE(most_on[1].load(), kListenerLimit);
+  EXPECT_GT(process_refusals.load() + listener_refusals.load(), 0u) << "the limits were never hit";
   EXPECT_EQ(slots.total(), 0u);
   EXPECT_EQ(slots.on(0), 0u);
+  EXPECT_EQ(slots.on(1), 0u);
 }
 
 }  // namespace
