@@ -22,7 +22,25 @@ FailureLimiter::FailureLimiter(uint32_t max_failures, std::chrono::seconds windo
 std::chrono::seconds FailureLimiter::RetryAfter(const IpAddress& client,
                                                 Clock::time_point now) const {
   std::lock_guard lock(mutex_);
-  const auto it = windows_.find(KeyOf(client));
+  return RetryAfterLocked(KeyOf(client), now);
+}
+
+void FailureLimiter::RecordFailure(const IpAddress& client, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  RecordFailureLocked(KeyOf(client), now);
+}
+
+std::chrono::seconds FailureLimiter::Charge(const IpAddress& client, Clock::time_point now) {
+  const std::string key = KeyOf(client);
+  std::lock_guard lock(mutex_);
+  if (const std::chrono::seconds wait = RetryAfterLocked(key, now); wait.count() > 0) return wait;
+  RecordFailureLocked(key, now);
+  return {};
+}
+
+std::chrono::seconds FailureLimiter::RetryAfterLocked(const std::string& key,
+                                                      Clock::time_point now) const {
+  const auto it = windows_.find(key);
   if (it == windows_.end() || it->second.failures < max_failures_) return {};
   const Clock::time_point end = it->second.start + window_;
   if (now >= end) return {};
@@ -30,9 +48,7 @@ std::chrono::seconds FailureLimiter::RetryAfter(const IpAddress& client,
   return std::chrono::ceil<std::chrono::seconds>(end - now);
 }
 
-void FailureLimiter::RecordFailure(const IpAddress& client, Clock::time_point now) {
-  std::lock_guard lock(mutex_);
-  const std::string key = KeyOf(client);
+void FailureLimiter::RecordFailureLocked(const std::string& key, Clock::time_point now) {
   auto it = windows_.find(key);
   if (it != windows_.end() && now >= it->second.start + window_) {
     it->second = Window{now, 0};

@@ -29,6 +29,10 @@ class FailureLimiter {
   // RetryAfter is how long `client` is still refused, or zero when it may try.
   std::chrono::seconds RetryAfter(const IpAddress& client, Clock::time_point now) const;
   void RecordFailure(const IpAddress& client, Clock::time_point now);
+  // Charge is RetryAfter and, when that is zero, RecordFailure, in one step: however many
+  // workers check at once, no more than max_failures checks of one address are let through in
+  // a window. Returns how long `client` is still refused (nothing charged then), or zero.
+  std::chrono::seconds Charge(const IpAddress& client, Clock::time_point now);
   // Forgive takes back one failure of `client` (a check that started as one and succeeded).
   void Forgive(const IpAddress& client);
   size_t size() const {
@@ -42,6 +46,8 @@ class FailureLimiter {
     uint32_t failures = 0;
   };
 
+  std::chrono::seconds RetryAfterLocked(const std::string& key, Clock::time_point now) const;
+  void RecordFailureLocked(const std::string& key, Clock::time_point now);
   void MakeRoom(Clock::time_point now);
 
   uint32_t max_failures_;

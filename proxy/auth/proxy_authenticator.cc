@@ -89,8 +89,10 @@ std::unique_ptr<PasswordCheck> ProxyAuthenticator::Authenticate(
     pending->Answer(Status::Ok());
     return pending;
   }
+  // Charged as a failure from here, forgiven if the password matches: checks in flight from
+  // one address, on any worker, stay within its budget.
   if (client) {
-    if (auto wait = services_.failures.RetryAfter(*client, now); wait.count() > 0) {
+    if (auto wait = services_.failures.Charge(*client, now); wait.count() > 0) {
       services_.observer.OnAuthentication(listener(), AuthResult::kRateLimited);
       pending->Answer(Status(ErrorCode::kAuthRateLimited,
                              "too many failed proxy authentications from this address; retry "
@@ -103,7 +105,6 @@ std::unique_ptr<PasswordCheck> ProxyAuthenticator::Authenticate(
   // overlong password would make some methods work far longer, and is never a real one.
   const std::string* hash = stored != nullptr ? stored : users->AnyHash();
   if (hash == nullptr || credentials.password.size() > kMaxPasswordBytes) {
-    if (client) services_.failures.RecordFailure(*client, now);
     services_.observer.OnAuthentication(listener(), AuthResult::kFailed);
     pending->Answer(WrongCredentials(credentials));
     return pending;
@@ -130,13 +131,13 @@ std::unique_ptr<PasswordCheck> ProxyAuthenticator::Authenticate(
         raw->Finish(std::move(status));
       });
   if (!check) {
+    // Refused unchecked: not the client's failure.
+    if (client) services_.failures.Forgive(*client);
     services_.observer.OnAuthentication(listener(), AuthResult::kOverloaded);
     pending->Answer(
         Status(ErrorCode::kAuthOverloaded, "too many proxy password checks are waiting"));
     return pending;
   }
-  // Counted as a failure until it succeeds, so checks in flight stay within the budget.
-  if (client) services_.failures.RecordFailure(*client, now);
   pending->Wait(std::move(check), services_.config.check_timeout_ms);
   return pending;
 }

@@ -1,8 +1,13 @@
 // An address that keeps failing is refused until its window ends; other addresses are not,
-// and the table stays bounded however many addresses fail.
+// the table stays bounded however many addresses fail, and threads charging one address at
+// once (one per worker) let no more checks through than its budget.
 #include "auth/failure_limiter.h"
 
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
 
 namespace deputy {
 namespace {
@@ -85,6 +90,42 @@ TEST(FailureLimiter, StaysBoundedDroppingExpiredThenOldestWindows) {
   // Later, every window but the newest has expired and goes at once.
   limiter.RecordFailure(IpAddress::V4(200), kStart + seconds(13));
   EXPECT_EQ(limiter.size(), 2u);
+}
+
+TEST(FailureLimiter, ThreadsChargingOneAddressAtOnceGetNoMoreThanItsBudget) {
+  constexpr uint32_t kBudget = 5;
+  constexpr int kThreads = 8;
+  constexpr int kTries = 1000;
+  for (int round = 0; round < 20; ++round) {
+    FailureLimiter limiter(kBudget, seconds(60), 100);
+    const IpAddress client = IpAddress::V4(0x7f000001);
+    std::atomic<uint32_t> let_through{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        while (!go.load()) std::this_thread::yield();
+        for (int i = 0; i < kTries; ++i) {
+          if (limiter.Charge(client, kStart).count() == 0) ++let_through;
+        }
+      });
+    }
+    go = true;
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(let_through.load(), kBudget) << "round " << round;
+    EXPECT_EQ(limiter.RetryAfter(client, kStart), seconds(60));
+  }
+}
+
+TEST(FailureLimiter, AChargeForgivenIsGivenBack) {
+  FailureLimiter limiter(2, seconds(60), 100);
+  const IpAddress client = IpAddress::V4(0x7f000001);
+  EXPECT_EQ(limiter.Charge(client, kStart), seconds(0));
+  EXPECT_EQ(limiter.Charge(client, kStart), seconds(0));
+  EXPECT_EQ(limiter.Charge(client, kStart), seconds(60));  // refused, not charged
+  limiter.Forgive(client);
+  EXPECT_EQ(limiter.Charge(client, kStart), seconds(0));
+  EXPECT_EQ(limiter.RetryAfter(client, kStart), seconds(60));
 }
 
 }  // namespace
