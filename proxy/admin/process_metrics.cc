@@ -1,9 +1,6 @@
 #include "admin/process_metrics.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -12,6 +9,8 @@
 #include <optional>
 #include <sstream>
 #include <string>
+
+#include "base/descriptor_budget.h"
 
 namespace deputy {
 
@@ -62,30 +61,6 @@ std::optional<double> BootTime() {
   return std::nullopt;
 }
 
-// OpenDescriptors counts /proc/self/fd with open(2) and getdents64(2) rather than opendir(3):
-// workers open and close sockets meanwhile, and ThreadSanitizer, which sees open and close but
-// not opendir, takes the reuse of a just-closed socket's number by the directory for a race.
-std::optional<double> OpenDescriptors() {
-  const int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return std::nullopt;
-  double count = 0;
-  alignas(8) char entries[4096];
-  for (;;) {
-    const long n = syscall(SYS_getdents64, dir, entries, sizeof entries);
-    if (n <= 0) {
-      close(dir);
-      if (n < 0) return std::nullopt;
-      break;
-    }
-    for (long at = 0; at < n;) {
-      const auto* entry = reinterpret_cast<const dirent64*>(entries + at);
-      if (entry->d_name[0] != '.') ++count;  // not "." or ".."
-      at += entry->d_reclen;
-    }
-  }
-  return count - 1;  // the directory's own descriptor
-}
-
 prometheus::MetricFamily One(const char* name, const char* help, prometheus::MetricType type,
                              double value) {
   prometheus::ClientMetric metric;
@@ -115,8 +90,10 @@ std::vector<prometheus::MetricFamily> ProcessMetrics::Collect() const {
                              MetricType::Gauge, *boot + stat->start_ticks));
     }
   }
-  if (std::optional<double> open = OpenDescriptors()) {
-    families.push_back(One("process_open_fds", "Open file descriptors.", MetricType::Gauge, *open));
+  // Never 0 in a running process (the admin connection itself is open): 0 means unreadable.
+  if (const uint64_t open = OpenDescriptorCount(); open > 0) {
+    families.push_back(One("process_open_fds", "Open file descriptors.", MetricType::Gauge,
+                           static_cast<double>(open)));
   }
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
