@@ -1,11 +1,6 @@
 #include "bench/deputy_client.h"
 
-#include <unistd.h>
-
 #include <chrono>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <utility>
 
 #include "bench/bench_world.h"
@@ -65,22 +60,6 @@ double TimeTunnel(uint16_t port, std::string* error) {
     return -1;
   }
   return ms;
-}
-
-double CpuSeconds(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  // Fields after the command name, which may hold spaces, start past its closing parenthesis;
-  // utime and stime are the 12th and 13th of them.
-  size_t end = stat.rfind(')');
-  if (end == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(end + 1));
-  std::string field;
-  unsigned long long utime = 0;
-  unsigned long long stime = 0;
-  for (int i = 1; i <= 11; ++i) fields >> field;
-  if (!(fields >> utime >> stime)) return -1;
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 }  // namespace deputy::bench

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "support/process_stats.h"
 #include "support/socket.h"
 #include "support/wait.h"
 
@@ -20,7 +21,7 @@ test::Socket OpenTunnel(uint16_t port, std::string* error);
 // negative on failure.
 double TimeTunnel(uint16_t port, std::string* error);
 
-// CpuSeconds is the user + system time `pid` has used so far, -1 if /proc does not tell.
-double CpuSeconds(pid_t pid);
+// CpuSeconds is the user + system time `pid` has used so far, negative if /proc does not tell.
+inline double CpuSeconds(pid_t pid) { return static_cast<double>(test::ProcessCpuMs(pid)) / 1000; }
 
 }  // namespace deputy::bench
