@@ -97,10 +97,15 @@ int Main(int argc, char** argv) {
   config.url_template =
       "https://{domain}:" + std::to_string(server.port()) + "/.well-known/service/{service}";
   const Hosts hosts{{"example.org", {"127.0.0.1"}}, {"xmpp.example.com", {"127.0.0.1"}}};
-  DestinationGuard loopback{{ParseIpNetwork("127.0.0.0/8").value()}, {}};
+  auto loopback = std::make_shared<const DestinationGuard>(
+      std::vector<IpNetwork>{ParseIpNetwork("127.0.0.0/8").value()}, std::vector<IpNetwork>{});
   Metrics metrics;
   CacheMetrics observer(metrics);
-  DelegationCache cache(loopback, ctx->get(), config, ConnectTimeouts{2000, 2000}, observer);
+  DelegationCache cache(
+      std::make_shared<const DiscoverySettings>(DiscoverySettings{
+          config, loopback, std::make_shared<const TlsClientContext>(std::move(ctx).value()),
+          ConnectTimeouts{2000, 2000}, ""}),
+      observer);
 
   {
     // The one fetch that fills the cache.

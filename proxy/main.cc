@@ -26,7 +26,7 @@ int Run(const std::string& config_path, deputy::LineQueueLimits log_limits) {
     spdlog::error("{}", config.status().message());
     return 1;
   }
-  deputy::Server server(std::move(config).value());
+  deputy::Server server(std::move(config).value(), config_path);
   deputy::Status started = server.Start();
   if (!started.ok()) {
     spdlog::error("cannot start: {}", started.message());

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "base/status.h"
+
 namespace deputy {
 
 // AdminApi is what the admin endpoint asks of the running process. It is called on the loop
@@ -22,6 +24,9 @@ class AdminApi {
   // Drain stops accepting, lets sessions finish within the drain deadline, then exits; false
   // when a drain was already under way.
   virtual bool Drain() = 0;
+  // Reload reads the configuration file again and applies it to new sessions, or changes
+  // nothing and says why.
+  virtual Status Reload() = 0;
 };
 
 }  // namespace deputy

@@ -128,11 +128,12 @@ AdminServer::Reply AdminServer::Handle(const RequestHead& head) {
     return Reply{status, "text/plain", std::move(body), std::move(extra_headers)};
   };
   const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics" ||
-                     path == "/debug/delegations" || path == "/debug/tunnels" || path == "/drain";
+                     path == "/debug/delegations" || path == "/debug/tunnels" || path == "/drain" ||
+                     path == "/reload";
   if (!known) {
     return text(404,
                 "not found; try /healthz, /readyz, /metrics, /debug/delegations, "
-                "/debug/tunnels or POST /drain\n");
+                "/debug/tunnels, POST /drain or POST /reload\n");
   }
   // Probes stay open: a kubelet or load balancer has no token.
   if (path != "/healthz" && path != "/readyz" && !Authorized(head)) {
@@ -143,6 +144,15 @@ AdminServer::Reply AdminServer::Handle(const RequestHead& head) {
     if (head.method != "POST") return text(405, "use POST /drain\n", "Allow: POST\r\n");
     return api_.Drain() ? text(202, "draining: no new clients; exiting when the tunnels end\n")
                         : text(200, "already draining\n");
+  }
+  if (path == "/reload") {
+    if (head.method != "POST") return text(405, "use POST /reload\n", "Allow: POST\r\n");
+    Status reloaded = api_.Reload();
+    if (!reloaded.ok()) {
+      return text(500, "reload failed; the configuration before stays in force: " +
+                           reloaded.message() + "\n");
+    }
+    return text(200, "reloaded\n");
   }
   if (!read) return text(405, "only GET and HEAD are supported here\n", "Allow: GET, HEAD\r\n");
   if (path == "/healthz") return text(200, "ok\n");

@@ -23,7 +23,7 @@ void AuthMetrics::OnChecks(size_t running, size_t waiting) {
 
 void AuthMetrics::OnUsersFileLoad(std::string_view listener, bool ok, size_t users) {
   metrics_.UsersFileLoads(listener, ok ? "ok" : "error").Increment();
-  metrics_.ProxyUsers(listener).Set(static_cast<double>(users));
+  if (ok) metrics_.ProxyUsers(listener).Set(static_cast<double>(users));
 }
 
 }  // namespace deputy

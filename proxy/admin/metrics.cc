@@ -174,7 +174,7 @@ Metrics::Metrics()
                           .Name("deputy_delegation_cache_evictions_total")
                           .Help(
                               "Entries removed from the delegation cache, by reason: lru, "
-                              "domain_share, expired.")
+                              "domain_share, expired, reload.")
                           .Register(*registry_);
   fetches_in_flight_ = &prometheus::BuildGauge()
                             .Name("deputy_delegation_fetches_in_flight")
@@ -186,6 +186,25 @@ Metrics::Metrics()
                           .Help("Client connections deputy accepts at once, on all listeners.")
                           .Register(*registry_)
                           .Add({});
+  config_reloads_ = &prometheus::BuildCounter()
+                         .Name("deputy_config_reloads_total")
+                         .Help(
+                             "Configuration reloads (SIGHUP or POST /reload) by result: ok, or "
+                             "error (the configuration before stays in force).")
+                         .Register(*registry_);
+  for (const char* result : {"ok", "error"}) config_reloads_->Add({{"result", result}});
+  config_last_reload_success_ =
+      &prometheus::BuildGauge()
+           .Name("deputy_config_last_reload_success")
+           .Help("1 when the last reload applied (or none was tried since start), else 0.")
+           .Register(*registry_)
+           .Add({});
+  config_last_reload_success_time_ =
+      &prometheus::BuildGauge()
+           .Name("deputy_config_last_reload_success_timestamp_seconds")
+           .Help("When the configuration in force was loaded, at start or by a reload.")
+           .Register(*registry_)
+           .Add({});
   password_checks_ = &prometheus::BuildGauge()
                           .Name("deputy_proxy_auth_checks")
                           .Help(
@@ -195,7 +214,7 @@ Metrics::Metrics()
   for (const char* state : {"running", "waiting"}) password_checks_->Add({{"state", state}});
   for (const char* result : {"hit", "miss", "negative", "error", "limit"})
     lookups_.Add({{"result", result}});
-  for (const char* reason : {"lru", "domain_share", "expired"})
+  for (const char* reason : {"lru", "domain_share", "expired", "reload"})
     cache_evictions_->Add({{"reason", reason}});
   auto& log_lines_dropped =
       prometheus::BuildCounter()
@@ -311,6 +330,10 @@ prometheus::Counter& Metrics::ClientTlsHandshakes(std::string_view listener,
 
 prometheus::Gauge& Metrics::PasswordChecks(std::string_view state) {
   return password_checks_->Add({{"state", std::string(state)}});
+}
+
+prometheus::Counter& Metrics::ConfigReloads(std::string_view result) {
+  return config_reloads_->Add({{"result", std::string(result)}});
 }
 
 prometheus::Counter& Metrics::CacheEvictions(std::string_view reason) {

@@ -56,6 +56,11 @@ class Metrics {
   prometheus::Counter& CacheEvictions(std::string_view reason);
   prometheus::Gauge& FetchesInFlight() { return *fetches_in_flight_; }
   prometheus::Gauge& MaxConnections() { return *max_connections_; }
+  // ConfigReloads counts reloads by result, "ok" or "error".
+  prometheus::Counter& ConfigReloads(std::string_view result);
+  // Whether the last reload (or the start) applied, and when the configuration last did.
+  prometheus::Gauge& ConfigLastReloadSuccess() { return *config_last_reload_success_; }
+  prometheus::Gauge& ConfigLastReloadSuccessTime() { return *config_last_reload_success_time_; }
   prometheus::Counter& PolicyDecisions(std::string_view rule, std::string_view action);
   prometheus::Counter& ProxyAuthentications(std::string_view listener, std::string_view result);
   prometheus::Counter& UsersFileLoads(std::string_view listener, std::string_view result);
@@ -100,6 +105,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* cache_evictions_;
   prometheus::Gauge* fetches_in_flight_;
   prometheus::Gauge* max_connections_;
+  prometheus::Family<prometheus::Counter>* config_reloads_;
+  prometheus::Gauge* config_last_reload_success_;
+  prometheus::Gauge* config_last_reload_success_time_;
   prometheus::Counter* access_lines_dropped_;
   prometheus::Counter* diagnostic_lines_dropped_;
   ProcessMetrics process_;

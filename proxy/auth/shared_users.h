@@ -1,7 +1,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "auth/auth_observer.h"
@@ -10,23 +9,24 @@
 
 namespace deputy {
 
-// SharedUsers is one listener's users file as every worker sees it: read by the main thread
-// (at start and on SIGHUP), used by any worker. A read that fails keeps the table before in
-// force. A check holds the table it started with, so a reload never changes one mid-way.
+// SharedUsers is one listener's users file as every worker sees it, read with the configuration
+// it belongs to and never changed after: a reload reads the file into a new one, and a check
+// keeps the table it started with.
 class SharedUsers {
  public:
-  SharedUsers(std::string listener, std::string path, AuthObserver& observer);
+  // Load reads `path` and tells `observer` how it went; an error names the file.
+  static Result<std::unique_ptr<SharedUsers>> Load(std::string listener, const std::string& path,
+                                                   AuthObserver& observer);
 
-  Status Load();
-  std::shared_ptr<const UsersTable> Get() const;
+  std::shared_ptr<const UsersTable> Get() const { return table_; }
   const std::string& listener() const { return listener_; }
 
  private:
-  std::string listener_;
-  std::string path_;
-  AuthObserver& observer_;
-  mutable std::mutex mutex_;
-  std::shared_ptr<const UsersTable> table_;
+  SharedUsers(std::string listener, std::shared_ptr<const UsersTable> table)
+      : listener_(std::move(listener)), table_(std::move(table)) {}
+
+  const std::string listener_;
+  const std::shared_ptr<const UsersTable> table_;
 };
 
 }  // namespace deputy

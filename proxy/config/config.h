@@ -19,6 +19,7 @@ struct SocketAddress {
   std::string host;  // an IPv4 or IPv6 literal, e.g. "127.0.0.1" or "::1"
   uint16_t port = 0;
   std::string ToString() const;  // "127.0.0.1:3128", "[::1]:3128"
+  bool operator==(const SocketAddress&) const = default;
 };
 
 enum class ListenerType { kConnect, kFixed, kSocks5 };
@@ -62,6 +63,7 @@ struct AdminConfig {
   std::optional<SocketAddress> address;  // no admin listener when absent
   // When set, every admin request but /healthz and /readyz needs this file's bearer token.
   std::string token_file;
+  bool operator==(const AdminConfig&) const = default;
 };
 
 enum class Fallback { kDirect, kDeny };
@@ -157,6 +159,7 @@ struct AuthConfig {
   uint32_t max_checks_running = 2;
   uint32_t max_checks_waiting = 256;
   uint32_t check_timeout_ms = 5000;
+  bool operator==(const AuthConfig&) const = default;
 };
 
 // Process-wide bounds, across every listener.
@@ -164,6 +167,7 @@ struct LimitsConfig {
   // Client connections open at once on all listeners; more are closed on accept. When absent,
   // deputy fits it to the open-file limit (base/descriptor_budget.h).
   std::optional<uint32_t> max_connections;
+  bool operator==(const LimitsConfig&) const = default;
 };
 
 // More event-loop threads than this is a typo, not a machine.

@@ -1,5 +1,7 @@
 #include "delegation/cache_index.h"
 
+#include <iterator>
+
 namespace deputy {
 
 CacheIndex::CacheIndex(Limits limits, EvictionSink on_evict)
@@ -48,9 +50,32 @@ void CacheIndex::Insert(const Key& key, const std::string& share,
   node->second.share_recency = peers.begin();
   node->second.expiry = expiry_.emplace(expires, node);
   bytes_ += bytes;
-  // The new entry is the most recently used everywhere, so neither loop reaches it.
+  // The new entry is the most recently used everywhere, so Enforce does not reach it.
   while (peers.size() > limits_.max_per_domain) Erase(peers.back(), EvictionReason::kDomainShare);
-  while (nodes_.size() > limits_.max_entries || bytes_ > limits_.max_bytes) {
+  Enforce();
+}
+
+void CacheIndex::SetLimits(Limits limits) {
+  limits_ = limits;
+  for (auto share = shares_.begin(); share != shares_.end();) {
+    // Erasing a share's last entry erases the share, so count first and step on before.
+    auto next = std::next(share);
+    const size_t held = share->second.size();
+    for (size_t excess = held > limits_.max_per_domain ? held - limits_.max_per_domain : 0;
+         excess > 0; --excess) {
+      Erase(share->second.back(), EvictionReason::kDomainShare);
+    }
+    share = next;
+  }
+  Enforce();
+}
+
+void CacheIndex::Clear(EvictionReason reason) {
+  while (!nodes_.empty()) Erase(nodes_.begin(), reason);
+}
+
+void CacheIndex::Enforce() {
+  while (!nodes_.empty() && (nodes_.size() > limits_.max_entries || bytes_ > limits_.max_bytes)) {
     Erase(recency_.back(), EvictionReason::kLru);
   }
 }

@@ -55,6 +55,11 @@ class CacheIndex {
               std::shared_ptr<const Delegation> delegation, Clock::time_point expires,
               Clock::time_point now);
 
+  // SetLimits changes the bounds (a reload), evicting until they hold.
+  void SetLimits(Limits limits);
+  // Clear removes every entry, each counted as evicted for `reason`.
+  void Clear(EvictionReason reason);
+
   // Visitor sees one entry: its key, delegation, when it was stored and when it expires.
   using Visitor = std::function<void(const Key&, const std::shared_ptr<const Delegation>&,
                                      Clock::time_point stored, Clock::time_point expires)>;
@@ -89,6 +94,9 @@ class CacheIndex {
   void Touch(Nodes::iterator node);
   void Erase(Nodes::iterator node, std::optional<EvictionReason> reason);
   void DropExpired(Clock::time_point now);
+  // Enforce evicts until every bound holds: over a share's bound that share's least recently
+  // used entry goes, then the least recently used of all.
+  void Enforce();
 
   Limits limits_;
   EvictionSink on_evict_;

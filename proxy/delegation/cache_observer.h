@@ -20,6 +20,7 @@ enum class EvictionReason {
   kLru,          // the cache was full (entries or bytes); least recently used went
   kDomainShare,  // its registrable domain held discovery.max_entries_per_domain already
   kExpired,      // its lifetime ended
+  kReload,       // a reload changed where delegations are fetched from or who is trusted
 };
 
 constexpr std::string_view LookupResultLabel(LookupResult result) {
@@ -46,6 +47,8 @@ constexpr std::string_view EvictionReasonLabel(EvictionReason reason) {
       return "domain_share";
     case EvictionReason::kExpired:
       return "expired";
+    case EvictionReason::kReload:
+      return "reload";
   }
   return "lru";
 }

@@ -48,8 +48,9 @@ class DelegationCache::Waiter : public DelegationLookup {
 
 struct DelegationCache::Flight {
   Key key;
-  std::string share;          // the registrable domain of key.first
-  EventLoop* loop = nullptr;  // where the fetch runs
+  std::shared_ptr<const DiscoverySettings> settings;  // what it was started with
+  std::string share;                                  // the registrable domain of key.first
+  EventLoop* loop = nullptr;                          // where the fetch runs
   std::unique_ptr<HttpsFetch> fetch;
   std::vector<std::shared_ptr<Link>> waiters;
   Clock::time_point started;
@@ -58,25 +59,51 @@ struct DelegationCache::Flight {
   bool finished = false;
 };
 
-DelegationCache::DelegationCache(const DestinationGuard& guard, SSL_CTX* discovery_ctx,
-                                 const DiscoveryConfig& config, ConnectTimeouts connect,
+namespace {
+
+FetchLimits LimitsOf(const DiscoverySettings& settings) {
+  FetchLimits limits;
+  limits.timeout_ms = settings.config.timeout_ms;
+  limits.max_body_bytes = settings.config.max_document_bytes;
+  limits.max_redirects = settings.config.max_redirects;
+  limits.connect = settings.connect;
+  return limits;
+}
+
+// SameSource tells whether answers fetched with `a` are what `b` would fetch: the same URLs,
+// trusted through the same anchors.
+bool SameSource(const DiscoverySettings& a, const DiscoverySettings& b) {
+  return a.config.url_template == b.config.url_template && a.ca_fingerprint == b.ca_fingerprint;
+}
+
+}  // namespace
+
+CacheIndex::Limits DelegationCache::IndexLimits(const DiscoveryConfig& config) {
+  return CacheIndex::Limits{config.cache_max_entries, config.cache_max_bytes,
+                            config.max_entries_per_domain};
+}
+
+DelegationCache::DelegationCache(std::shared_ptr<const DiscoverySettings> settings,
                                  CacheObserver& observer)
-    : guard_(guard),
-      ctx_(discovery_ctx),
-      config_(config),
-      observer_(observer),
-      entries_(CacheIndex::Limits{config.cache_max_entries, config.cache_max_bytes,
-                                  config.max_entries_per_domain},
+    : observer_(observer),
+      settings_(std::move(settings)),
+      entries_(IndexLimits(settings_->config),
                [this](EvictionReason reason) { observer_.OnEviction(reason); }) {
   if (!public_suffixes_.loaded()) {
     spdlog::warn(
         "no Public Suffix List (install Debian's publicsuffix package): per-domain cache shares "
         "and fetch limits count each exact name, so subdomains of one domain are not grouped");
   }
-  limits_.timeout_ms = config.timeout_ms;
-  limits_.max_body_bytes = config.max_document_bytes;
-  limits_.max_redirects = config.max_redirects;
-  limits_.connect = connect;
+}
+
+bool DelegationCache::Reconfigure(std::shared_ptr<const DiscoverySettings> settings) {
+  std::lock_guard lock(mutex_);
+  const bool flush = !SameSource(*settings, *settings_);
+  if (flush) entries_.Clear(EvictionReason::kReload);
+  entries_.SetLimits(IndexLimits(settings->config));
+  settings_ = std::move(settings);
+  ReportSizeLocked();
+  return flush;
 }
 
 DelegationCache::~DelegationCache() {
@@ -115,7 +142,7 @@ std::unique_ptr<DelegationLookup> DelegationCache::Lookup(EventLoop& loop, DnsRe
     waiter->AnswerLater(std::move(*refused));
     return waiter;
   }
-  std::string url = ExpandUrlTemplate(config_.url_template, domain, service);
+  std::string url = ExpandUrlTemplate(settings_->config.url_template, domain, service);
   Result<HttpsUrl> parsed = ParseHttpsUrl(url);
   if (!parsed.ok()) {
     lock.unlock();
@@ -127,11 +154,14 @@ std::unique_ptr<DelegationLookup> DelegationCache::Lookup(EventLoop& loop, DnsRe
   auto started = std::make_unique<Flight>();
   Flight* raw = started.get();
   started->key = key;
+  started->settings = settings_;
   started->share = std::move(share);
   started->loop = &loop;
   started->started = Clock::now();
   ++flights_per_share_[started->share];
-  started->fetch = std::make_unique<HttpsFetch>(loop, resolver, guard_, ctx_, limits_);
+  const DiscoverySettings& settings = *started->settings;
+  started->fetch = std::make_unique<HttpsFetch>(loop, resolver, *settings.guard,
+                                                settings.tls->get(), LimitsOf(settings));
   waiter->link()->flight = raw;
   started->waiters.push_back(waiter->link());
   flights_.emplace(key, std::move(started));
@@ -214,11 +244,14 @@ void DelegationCache::OnFetched(Flight* flight, Result<FetchResult> result, DnsR
   }
   EventLoop& loop = *flight->loop;
   observer_.OnFetchDuration(std::chrono::duration<double>(Clock::now() - flight->started).count());
-  Result<std::shared_ptr<const Delegation>> delegation = Interpret(flight->key, resolver, result);
+  Result<std::shared_ptr<const Delegation>> delegation = Interpret(*flight, resolver, result);
 
   std::unique_lock lock(mutex_);
   std::unique_ptr<Flight> done = Detach(flight);
-  if (delegation.ok()) StoreLocked(done->key, done->share, *delegation);
+  // An answer fetched from where a reload no longer looks is handed out, never kept.
+  if (delegation.ok() && SameSource(*done->settings, *settings_)) {
+    StoreLocked(done->key, done->share, *delegation);
+  }
   std::vector<std::shared_ptr<Link>> waiters = std::move(done->waiters);
   for (const std::shared_ptr<Link>& link : waiters) link->flight = nullptr;
   ReportFlightsLocked();
@@ -278,7 +311,8 @@ void DelegationCache::AbandonFlightsOn(EventLoop& loop) {
 }
 
 Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
-    const Key& key, DnsResolver& resolver, const Result<FetchResult>& result) {
+    const Flight& flight, DnsResolver& resolver, const Result<FetchResult>& result) {
+  const Key& key = flight.key;
   if (!result.ok()) {
     observer_.OnFetch("error");
     WarnLimited("delegation lookup failed", "delegation lookup for {}/{} failed: {}", key.first,
@@ -289,7 +323,7 @@ Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
   observer_.OnFetch(status >= 100 && status <= 599 ? std::to_string(status) : "invalid");
   std::vector<std::string> skipped;
   Result<std::shared_ptr<const Delegation>> delegation = InterpretResponse(
-      *result, config_,
+      *result, flight.settings->config,
       [&resolver](const std::string& host) { return resolver.HasStaticHost(host); }, &skipped);
   for (const std::string& reason : skipped) {
     WarnLimited("delegation document entry skipped", "delegation document {}: skipped {}",
@@ -303,18 +337,19 @@ Result<std::shared_ptr<const Delegation>> DelegationCache::Interpret(
 }
 
 std::optional<Status> DelegationCache::RefusalLocked(const std::string& share) const {
-  if (flights_.size() >= config_.max_inflight_fetches) {
+  const DiscoveryConfig& config = settings_->config;
+  if (flights_.size() >= config.max_inflight_fetches) {
     return Status(ErrorCode::kLookupLimit,
                   "too many lookups in flight (discovery.max_inflight_fetches = " +
-                      std::to_string(config_.max_inflight_fetches) + ")");
+                      std::to_string(config.max_inflight_fetches) + ")");
   }
   auto same_share = flights_per_share_.find(share);
   if (same_share != flights_per_share_.end() &&
-      same_share->second >= config_.max_inflight_fetches_per_domain) {
+      same_share->second >= config.max_inflight_fetches_per_domain) {
     return Status(ErrorCode::kLookupLimit,
                   "too many lookups in flight under " + share +
                       " (discovery.max_inflight_fetches_per_domain = " +
-                      std::to_string(config_.max_inflight_fetches_per_domain) + ")");
+                      std::to_string(config.max_inflight_fetches_per_domain) + ")");
   }
   return std::nullopt;
 }

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "delegation/cache_index.h"
 #include "delegation/cache_observer.h"
+#include "delegation/discovery_settings.h"
 #include "delegation/interpret.h"
 #include "http/https_client.h"
 #include "loop/event_loop.h"
@@ -39,14 +40,14 @@ class DelegationLookup : public Deferrable {};
 // under one registrable domain), and a lookup that would need one more is refused. Failures
 // are never cached, so the next client tries again. What it holds is bounded by CacheIndex,
 // with each registrable domain as one share. One mutex guards the index and the flights; it is
-// held for map operations only, never across I/O, parsing or a callback.
+// held for map operations only, never across I/O, parsing or a callback. Reconfigure applies a
+// reload to the fetches that start after it.
 class DelegationCache {
  public:
   using Callback = std::function<void(Result<LookupOutcome>)>;
   using Clock = std::chrono::steady_clock;
 
-  DelegationCache(const DestinationGuard& guard, SSL_CTX* discovery_ctx,
-                  const DiscoveryConfig& config, ConnectTimeouts connect, CacheObserver& observer);
+  DelegationCache(std::shared_ptr<const DiscoverySettings> settings, CacheObserver& observer);
   // Fetches still running are closed here, which is right only on their loop's thread: with
   // several loops, each calls AbandonFlightsOn before the cache goes.
   ~DelegationCache();
@@ -62,6 +63,12 @@ class DelegationCache {
   // AbandonFlightsOn ends the fetches running on `loop`, whose thread is stopping: they are
   // closed now and their waiters, on any loop, told so. Called on `loop`'s thread.
   void AbandonFlightsOn(EventLoop& loop);
+
+  // Reconfigure makes `settings` the ones new fetches and the limits use, from any thread. The
+  // cache is flushed when url_template or the trust anchors changed (answers got another way
+  // are not the ones asked for now); lifetime bounds apply to answers stored from now on.
+  // Returns whether it flushed.
+  bool Reconfigure(std::shared_ptr<const DiscoverySettings> settings);
 
   size_t fetches_in_flight() const;
 
@@ -90,7 +97,7 @@ class DelegationCache {
   // Discard destroys a cancelled flight's fetch on the loop it runs on; `current` is the
   // calling thread's loop.
   static void Discard(EventLoop& current, std::unique_ptr<Flight> flight);
-  Result<std::shared_ptr<const Delegation>> Interpret(const Key& key, DnsResolver& resolver,
+  Result<std::shared_ptr<const Delegation>> Interpret(const Flight& flight, DnsResolver& resolver,
                                                       const Result<FetchResult>& result);
   // Deliver hands `result` to every waiter of a finished flight, each on its own loop.
   static void Deliver(EventLoop& current, std::vector<std::shared_ptr<Link>> waiters,
@@ -102,16 +109,14 @@ class DelegationCache {
   void ReportSizeLocked();
   // RefusalLocked returns why a new fetch for `share` may not start now, or nothing if it may.
   std::optional<Status> RefusalLocked(const std::string& share) const;
+  static CacheIndex::Limits IndexLimits(const DiscoveryConfig& config);
   // ForgetLocked drops a finished or cancelled flight from the per-share count.
   void ForgetLocked(const Flight& flight);
 
-  const DestinationGuard& guard_;
-  SSL_CTX* ctx_;
-  const DiscoveryConfig config_;
-  FetchLimits limits_;
   CacheObserver& observer_;
   const PublicSuffixList public_suffixes_;
   mutable std::mutex mutex_;
+  std::shared_ptr<const DiscoverySettings> settings_;             // locked
   CacheIndex entries_;                                            // locked
   std::map<Key, std::unique_ptr<Flight>> flights_;                // locked
   std::map<std::string, size_t, std::less<>> flights_per_share_;  // locked

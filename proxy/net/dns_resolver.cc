@@ -128,6 +128,12 @@ DnsResolver::DnsResolver(EventLoop& loop,
                          uint32_t timeout_ms)
     : loop_(loop), static_hosts_(std::move(static_hosts)), timeout_ms_(timeout_ms) {}
 
+void DnsResolver::Reconfigure(std::map<std::string, std::vector<std::string>> static_hosts,
+                              uint32_t timeout_ms) {
+  static_hosts_ = std::move(static_hosts);
+  timeout_ms_ = timeout_ms;
+}
+
 std::unique_ptr<DnsQuery> DnsResolver::Resolve(const std::string& host, uint16_t port,
                                                Callback done) {
   auto query = std::make_unique<PendingQuery>(loop_, host, port, std::move(done));

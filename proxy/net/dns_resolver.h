@@ -36,6 +36,11 @@ class DnsResolver {
   // HasStaticHost reports whether `host` (lower-case) is one of the configured static hosts.
   bool HasStaticHost(const std::string& host) const { return static_hosts_.contains(host); }
 
+  // Reconfigure replaces the static hosts and the deadline for lookups that start from now on
+  // (a reload); lookups under way keep theirs. Called on the loop's thread.
+  void Reconfigure(std::map<std::string, std::vector<std::string>> static_hosts,
+                   uint32_t timeout_ms);
+
  private:
   EventLoop& loop_;
   std::map<std::string, std::vector<std::string>> static_hosts_;

@@ -49,7 +49,8 @@ bool IsConnectionError(int error) {
 Listener::Listener(EventLoop& loop, AcceptCallback on_accept)
     : loop_(loop), on_accept_(std::move(on_accept)), resume_(loop, [this] { StartPolling(); }) {}
 
-Status Listener::Bind(const IpEndpoint& endpoint, bool share_port, int backlog) {
+Result<Listener::ListeningSocket> Listener::Open(const IpEndpoint& endpoint, bool share_port,
+                                                 int backlog) {
   UniqueFd socket(
       ::socket(endpoint.addr()->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!socket) return ListenError(endpoint, errno);
@@ -69,13 +70,24 @@ Status Listener::Bind(const IpEndpoint& endpoint, bool share_port, int backlog) 
   if (getsockname(socket.get(), reinterpret_cast<sockaddr*>(&bound.storage), &bound_length) != 0) {
     return ListenError(endpoint, errno);
   }
+  return ListeningSocket{std::move(socket), bound};
+}
+
+Status Listener::Adopt(ListeningSocket socket) {
   const int rc = poll_.Init(
-      [this, &socket](uv_poll_t* h) { return uv_poll_init(loop_.get(), h, socket.get()); }, this);
-  if (rc != 0) return ListenError(endpoint, -rc);
-  socket_ = std::move(socket);
-  local_ = bound;
+      [this, &socket](uv_poll_t* h) { return uv_poll_init(loop_.get(), h, socket.fd.get()); },
+      this);
+  if (rc != 0) return ListenError(socket.local, -rc);
+  socket_ = std::move(socket.fd);
+  local_ = socket.local;
   StartPolling();
   return Status::Ok();
+}
+
+Status Listener::Bind(const IpEndpoint& endpoint, bool share_port, int backlog) {
+  Result<ListeningSocket> socket = Open(endpoint, share_port, backlog);
+  if (!socket.ok()) return socket.status();
+  return Adopt(std::move(socket).value());
 }
 
 void Listener::Stop() {

@@ -22,11 +22,23 @@ class Listener {
  public:
   using AcceptCallback = std::function<void(std::unique_ptr<TcpStream>)>;
 
+  // ListeningSocket is a socket bound and listening, not yet watched by any loop: opened on one
+  // thread (where a bind error can still stop a reload) and adopted on the loop's own.
+  struct ListeningSocket {
+    UniqueFd fd;
+    IpEndpoint local;  // the actual address (port 0 resolved)
+  };
+
   Listener(EventLoop& loop, AcceptCallback on_accept);
 
-  // Bind binds and listens; the actual address (port 0 picks one) is then local_endpoint().
-  // With `share_port`, the socket has SO_REUSEPORT, so every worker binds the same address and
-  // the kernel spreads new connections over their sockets.
+  // Open binds and listens on any thread. With `share_port`, the socket has SO_REUSEPORT, so
+  // every worker binds the same address and the kernel spreads new connections over their
+  // sockets.
+  static Result<ListeningSocket> Open(const IpEndpoint& endpoint, bool share_port = false,
+                                      int backlog = 1024);
+  // Adopt starts accepting on `socket`; called on the loop's thread.
+  Status Adopt(ListeningSocket socket);
+  // Bind is Open and Adopt at once; the actual address is then local_endpoint().
   Status Bind(const IpEndpoint& endpoint, bool share_port = false, int backlog = 1024);
   IpEndpoint local_endpoint() const { return local_; }
   // Stop closes the listening socket; accepted connections are not affected, and connections

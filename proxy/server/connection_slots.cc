@@ -1,14 +1,15 @@
 #include "server/connection_slots.h"
 
-#include <limits>
-
 namespace deputy {
 
-ConnectionSlots::ConnectionSlots(size_t listeners)
-    : max_total_(std::numeric_limits<uint32_t>::max()),
-      per_listener_(std::make_unique<std::atomic<uint32_t>[]>(listeners)) {}
+ConnectionSlots::Count& ConnectionSlots::ForListener(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  std::unique_ptr<Count>& count = per_listener_[name];
+  if (!count) count = std::make_unique<Count>(0);
+  return *count;
+}
 
-bool ConnectionSlots::TakeOne(std::atomic<uint32_t>& counter, uint32_t limit) {
+bool ConnectionSlots::TakeOne(Count& counter, uint32_t limit) {
   uint32_t current = counter.load(std::memory_order_relaxed);
   do {
     if (current >= limit) return false;
@@ -16,17 +17,17 @@ bool ConnectionSlots::TakeOne(std::atomic<uint32_t>& counter, uint32_t limit) {
   return true;
 }
 
-ConnectionSlots::Refusal ConnectionSlots::Take(size_t listener, uint32_t listener_limit) {
+ConnectionSlots::Refusal ConnectionSlots::Take(Count& listener, uint32_t listener_limit) {
   if (!TakeOne(total_, max_total_)) return Refusal::kProcess;
-  if (!TakeOne(per_listener_[listener], listener_limit)) {
+  if (!TakeOne(listener, listener_limit)) {
     total_.fetch_sub(1, std::memory_order_relaxed);
     return Refusal::kListener;
   }
   return Refusal::kNone;
 }
 
-void ConnectionSlots::Release(size_t listener) {
-  per_listener_[listener].fetch_sub(1, std::memory_order_relaxed);
+void ConnectionSlots::Release(Count& listener) {
+  listener.fetch_sub(1, std::memory_order_relaxed);
   total_.fetch_sub(1, std::memory_order_relaxed);
 }
 

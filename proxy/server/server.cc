@@ -3,13 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "base/cpu_count.h"
 #include "base/descriptor_budget.h"
+#include "config/config_loader.h"
 #include "log/warning_limiter.h"
 
 namespace deputy {
@@ -22,6 +26,28 @@ constexpr uint64_t kDrainMs = 5000;
 constexpr size_t kMaxFailingAddresses = 65536;
 constexpr size_t kMaxVerifiedCredentials = 16384;
 
+// How long a reload waits for the workers to apply it.
+constexpr std::chrono::milliseconds kApplyTimeout(5000);
+
+// WorkersApplying counts down the workers still applying a reload.
+class WorkersApplying {
+ public:
+  explicit WorkersApplying(size_t workers) : left_(workers) {}
+  void Done() {
+    std::lock_guard lock(mutex_);
+    if (--left_ == 0) all_done_.notify_all();
+  }
+  bool Wait(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return all_done_.wait_for(lock, timeout, [this] { return left_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable all_done_;
+  size_t left_;
+};
+
 void AnnounceListening(const std::string& name, const IpEndpoint& endpoint) {
   nlohmann::json line = {
       {"event", "listening"}, {"listener", name}, {"address", endpoint.ToString()}};
@@ -30,32 +56,48 @@ void AnnounceListening(const std::string& name, const IpEndpoint& endpoint) {
   std::fflush(stderr);
 }
 
-void WarnIfMixedHashes(const SharedUsers& users) {
-  if (!users.Get()->MixedSettings()) return;
-  spdlog::warn(
-      "listener {}: the users file mixes hash methods or costs, so a wrong user name can take "
-      "another time to refuse than a wrong password; rehash every user alike",
-      users.listener());
-}
-
 std::optional<IpEndpoint> ToEndpoint(const SocketAddress& address) {
   return ParseIpLiteral(address.host, address.port);
 }
 
+double SecondsSinceEpoch() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// WarnRestartOnly names the settings a reload changed that only a restart applies.
+void WarnRestartOnly(const Config& running, const Config& read) {
+  std::vector<std::string> changed;
+  if (read.workers != running.workers) changed.push_back("workers");
+  if (read.limits != running.limits) changed.push_back("limits");
+  if (read.auth != running.auth) changed.push_back("auth");
+  if (read.admin != running.admin) changed.push_back("admin");
+  if (changed.empty()) return;
+  std::string names;
+  for (const std::string& name : changed) names += (names.empty() ? "" : ", ") + name;
+  spdlog::warn("reload: {} changed, which only a restart applies; the values read at start stay",
+               names);
+}
+
+// Names joins the listener names of `listeners`, or says "none".
+std::string Names(const std::vector<std::string>& listeners) {
+  if (listeners.empty()) return "none";
+  std::string names;
+  for (const std::string& name : listeners) names += (names.empty() ? "" : ", ") + name;
+  return names;
+}
+
 }  // namespace
 
-Server::Server(Config config)
-    : config_(std::move(config)),
-      guard_(config_.policy.allowed_networks, config_.policy.denied_networks),
-      policy_(config_.policy),
-      auth_failures_(config_.auth.max_failures, std::chrono::seconds(config_.auth.failure_window_s),
-                     kMaxFailingAddresses),
-      verified_credentials_(std::chrono::seconds(config_.auth.cache_ttl_s),
+Server::Server(Config config, std::string config_path)
+    : startup_(std::move(config)),
+      config_path_(std::move(config_path)),
+      auth_failures_(startup_.auth.max_failures,
+                     std::chrono::seconds(startup_.auth.failure_window_s), kMaxFailingAddresses),
+      verified_credentials_(std::chrono::seconds(startup_.auth.cache_ttl_s),
                             kMaxVerifiedCredentials),
       password_verifier_(
-          config_.auth.max_checks_running, config_.auth.max_checks_waiting,
-          [this](uint32_t running, size_t waiting) { auth_metrics_.OnChecks(running, waiting); }),
-      slots_(config_.listeners.size()) {}
+          startup_.auth.max_checks_running, startup_.auth.max_checks_waiting,
+          [this](uint32_t running, size_t waiting) { auth_metrics_.OnChecks(running, waiting); }) {}
 
 Server::~Server() {
   // Workers that run are stopped and joined first: they use everything else here. Every thread
@@ -71,45 +113,41 @@ Server::~Server() {
 }
 
 Status Server::Start() {
-  worker_count_ = config_.workers.value_or(UsableCpuCount());
-  auto discovery =
-      TlsClientContext::Create(config_.discovery.ca_file, TlsVersion::kTls12, "http/1.1");
-  if (!discovery.ok()) return discovery.status();
-  discovery_tls_.emplace(std::move(discovery).value());
-  auto upstream =
-      TlsClientContext::Create(config_.upstream.ca_file, config_.upstream.min_tls_version);
-  if (!upstream.ok()) return upstream.status();
-  upstream_tls_.emplace(std::move(upstream).value());
-
-  delegations_ = std::make_unique<DelegationCache>(
-      guard_, discovery_tls_->get(), config_.discovery,
-      ConnectTimeouts{config_.upstream.connect_timeout_ms, config_.upstream.handshake_timeout_ms},
-      cache_metrics_);
-
-  // Every decision a rule can make shows in /metrics from the start, at zero.
-  for (const PolicyRule& rule : config_.policy.rules) {
-    metrics_.PolicyDecisions(rule.name, ActionName(rule.action));
+  const unsigned worker_count = startup_.workers.value_or(UsableCpuCount());
+  auto loaded = ConfigGeneration::Load(startup_, 1, LoadServices());
+  if (!loaded.ok()) return loaded.status();
+  current_ = std::move(loaded).value();
+  delegations_ = std::make_unique<DelegationCache>(current_->discovery(), cache_metrics_);
+  process_ = std::make_unique<ProcessServices>(
+      ProcessServices{metrics_, auth_metrics_, startup_.auth, *delegations_, password_verifier_,
+                      auth_failures_, verified_credentials_, slots_});
+  for (unsigned i = 0; i < worker_count; ++i) {
+    workers_.push_back(std::make_unique<Worker>(
+        i, *process_, current_, [this](unsigned) { loop_.Post([this] { OnWorkerStopped(); }); }));
   }
-  metrics_.PolicyDecisions(kDefaultRule, ActionName(policy_.default_action()));
-  if (Status users = LoadUsersFiles(); !users.ok()) return users;
-  if (Status tls = LoadListenerTls(); !tls.ok()) return tls;
-  process_ = std::make_unique<ProcessServices>(ProcessServices{
-      config_, metrics_, auth_metrics_, guard_, policy_, upstream_tls_->get(), *delegations_,
-      password_verifier_, auth_failures_, verified_credentials_, users_, listener_tls_, slots_});
-  if (Status bound = BindWorkers(); !bound.ok()) return bound;
+  std::vector<Opened> opened;
+  Result<std::vector<Worker::Sockets>> sockets = OpenSockets(*current_, &opened);
+  if (!sockets.ok()) return sockets.status();
+  Register(*current_);
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i]->Apply(current_, std::move((*sockets)[i]));
+  }
+  for (const Opened& listener : opened) AnnounceListening(listener.listener, listener.address);
+  metrics_.ConfigLastReloadSuccess().Set(1);
+  metrics_.ConfigLastReloadSuccessTime().Set(SecondsSinceEpoch());
 
-  if (config_.admin.address) {
-    auto endpoint = ToEndpoint(*config_.admin.address);
+  if (startup_.admin.address) {
+    auto endpoint = ToEndpoint(*startup_.admin.address);
     if (!endpoint) return Status(ErrorCode::kInvalidConfig, "admin: bad address");
     std::string token;
-    if (!config_.admin.token_file.empty()) {
-      Result<std::string> read = ReadAdminToken(config_.admin.token_file);
+    if (!startup_.admin.token_file.empty()) {
+      Result<std::string> read = ReadAdminToken(startup_.admin.token_file);
       if (!read.ok()) return read.status();
       token = std::move(read).value();
     }
     admin_api_ = std::make_unique<ServerAdmin>(
-        config_, *delegations_, metrics_, [this] { return shutting_down_; },
-        [this] { BeginShutdown(); });
+        current_, *delegations_, metrics_, [this] { return shutting_down_; },
+        [this] { BeginShutdown(); }, [this] { return Reload(); });
     admin_ = std::make_unique<AdminServer>(loop_, metrics_, *admin_api_, std::move(token));
     Status bound = admin_->Bind(*endpoint);
     if (!bound.ok()) return Status(bound.code(), "admin: " + bound.message());
@@ -130,12 +168,9 @@ Status Server::Start() {
   uv_signal_start(
       sighup_.get(),
       [](uv_signal_t* h, int) {
-        spdlog::info(
-            "received SIGHUP: re-reading users files and listener certificates (the rest of "
-            "the configuration is read only at start)");
         if (auto* self = OwnerOf<Server>(h)) {
-          self->ReloadUsersFiles();
-          self->ReloadListenerTls();
+          spdlog::info("received SIGHUP: reloading {}", self->config_path_);
+          self->Reload();
         }
       },
       SIGHUP);
@@ -145,115 +180,123 @@ Status Server::Start() {
     ++workers_started_;
   }
   spdlog::info("deputy {} started with {} listener(s) on {} worker(s)", DEPUTY_VERSION,
-               config_.listeners.size(), workers_.size());
+               current_->listeners().size(), workers_.size());
   return Status::Ok();
 }
 
-Status Server::BindWorkers() {
-  std::vector<IpEndpoint> endpoints;
-  for (const ListenerConfig& listener : config_.listeners) {
-    auto endpoint = ToEndpoint(listener.address);
-    if (!endpoint) {
-      return Status(ErrorCode::kInvalidConfig,
-                    "listener " + listener.name + ": bad address " + listener.address.ToString());
-    }
-    endpoints.push_back(*endpoint);
-    metrics_.AddListener(listener.name);
-  }
-  const unsigned count = worker_count_;
+Result<std::vector<Worker::Sockets>> Server::OpenSockets(const ConfigGeneration& generation,
+                                                         std::vector<Opened>* opened) {
+  std::vector<Worker::Sockets> sockets(workers_.size());
+  std::map<std::string, IpEndpoint> bound;
+  std::map<std::string, std::string> owner;  // socket key -> listener
   // One worker keeps the address exclusive: a second deputy on the same port fails to start.
-  const bool share_port = count > 1;
-  for (unsigned i = 0; i < count; ++i) {
-    auto worker = std::make_unique<Worker>(
-        i, *process_, [this](unsigned) { loop_.Post([this] { OnWorkerStopped(); }); });
-    // The first worker resolves port 0; the others bind what it got.
-    Result<std::vector<IpEndpoint>> bound = worker->Bind(endpoints, share_port);
-    if (!bound.ok()) return bound.status();
-    if (i == 0) {
-      endpoints = *bound;
-      for (size_t l = 0; l < endpoints.size(); ++l) {
-        AnnounceListening(config_.listeners[l].name, endpoints[l]);
-      }
+  const bool share_port = workers_.size() > 1;
+  for (const ConfigGeneration::Listener& listener : generation.listeners()) {
+    const ListenerConfig& config = *listener.config;
+    const std::string& key = listener.socket_key;
+    if (auto other = owner.find(key); other != owner.end()) {
+      return Status(ErrorCode::kInvalidConfig, "listener " + config.name + ": address " +
+                                                   config.address.ToString() + " is listener " +
+                                                   other->second + "'s too");
     }
-    workers_.push_back(std::move(worker));
-  }
-  return Status::Ok();
-}
-
-Status Server::LoadUsersFiles() {
-  for (const ListenerConfig& listener : config_.listeners) {
-    if (!listener.auth) continue;
-    auth_metrics_.Register(listener.name);
-    auto users =
-        std::make_unique<SharedUsers>(listener.name, listener.auth->users_file, auth_metrics_);
-    if (Status loaded = users->Load(); !loaded.ok()) {
-      return Status(loaded.code(), "listener " + listener.name + ": " + loaded.message());
-    }
-    WarnIfMixedHashes(*users);
-    users_[&listener] = std::move(users);
-  }
-  return Status::Ok();
-}
-
-void Server::ReloadUsersFiles() {
-  for (const auto& [listener, users] : users_) {
-    if (Status loaded = users->Load(); !loaded.ok()) {
-      spdlog::error("listener {}: users file not reloaded, the users read before stay: {}",
-                    listener->name, loaded.message());
-    } else {
-      spdlog::info("listener {}: users file reloaded, {} users", listener->name,
-                   users->Get()->size());
-      WarnIfMixedHashes(*users);
-    }
-  }
-}
-
-Result<TlsServerContext> Server::LoadTls(const ListenerConfig& listener) {
-  Result<TlsServerContext> context = TlsServerContext::Create(*listener.tls);
-  metrics_.ListenerTlsLoads(listener.name, context.ok() ? "ok" : "error").Increment();
-  if (!context.ok()) return context;
-  if (context->not_after() == 0) return context;  // unreadable: neither a gauge nor a warning
-  metrics_.ListenerCertificateExpiry(listener.name).Set(static_cast<double>(context->not_after()));
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  if (context->not_after() <= now) {
-    spdlog::warn("listener {}: the certificate in {} has expired; clients will refuse it",
-                 listener.name, listener.tls->cert_file);
-  }
-  return context;
-}
-
-Status Server::LoadListenerTls() {
-  for (const ListenerConfig& listener : config_.listeners) {
-    if (!listener.tls) continue;
-    metrics_.ListenerTlsLoads(listener.name, "ok");
-    metrics_.ListenerTlsLoads(listener.name, "error");
-    for (std::string_view result : {"ok", "ok_with_client_cert", "error"}) {
-      metrics_.ClientTlsHandshakes(listener.name, result);
-    }
-    Result<TlsServerContext> context = LoadTls(listener);
-    if (!context.ok()) {
-      return Status(context.status().code(),
-                    "listener " + listener.name + ": " + context.status().message());
-    }
-    listener_tls_.Set(listener, std::move(context).value());
-  }
-  return Status::Ok();
-}
-
-void Server::ReloadListenerTls() {
-  for (const ListenerConfig& listener : config_.listeners) {
-    if (!listener.tls) continue;
-    Result<TlsServerContext> reloaded = LoadTls(listener);
-    if (!reloaded.ok()) {
-      spdlog::error("listener {}: TLS certificate not reloaded, the one loaded before stays: {}",
-                    listener.name, reloaded.status().message());
+    owner[key] = config.name;
+    if (auto kept = sockets_.find(key); kept != sockets_.end()) {
+      bound.insert(*kept);
       continue;
     }
-    // Connections hold their own reference to the old context, so none of them is touched.
-    listener_tls_.Set(listener, std::move(reloaded).value());
-    spdlog::info("listener {}: TLS certificate reloaded from {}", listener.name,
-                 listener.tls->cert_file);
+    std::optional<IpEndpoint> endpoint = ToEndpoint(config.address);
+    if (!endpoint) {
+      return Status(ErrorCode::kInvalidConfig,
+                    "listener " + config.name + ": bad address " + config.address.ToString());
+    }
+    // The first worker's socket resolves port 0; the others bind what it got.
+    for (size_t worker = 0; worker < workers_.size(); ++worker) {
+      Result<Listener::ListeningSocket> socket = Listener::Open(*endpoint, share_port);
+      if (!socket.ok()) {
+        return Status(socket.status().code(),
+                      "listener " + config.name + ": " + socket.status().message());
+      }
+      if (worker == 0) endpoint = socket->local;
+      sockets[worker].emplace(key, std::move(socket).value());
+    }
+    bound[key] = *endpoint;
+    opened->push_back({config.name, *endpoint});
   }
+  sockets_ = std::move(bound);
+  return sockets;
+}
+
+void Server::Register(const ConfigGeneration& generation) {
+  for (const ConfigGeneration::Listener& listener : generation.listeners()) {
+    metrics_.AddListener(listener.config->name);
+  }
+  // Every decision a rule can make shows in /metrics from the start, at zero.
+  for (const PolicyRule& rule : generation.config().policy.rules) {
+    metrics_.PolicyDecisions(rule.name, ActionName(rule.action));
+  }
+  metrics_.PolicyDecisions(kDefaultRule, ActionName(generation.policy().default_action()));
+}
+
+Status Server::Reload() {
+  if (shutting_down_) {
+    return ReloadFailed(Status(ErrorCode::kInvalidConfig, "deputy is draining"));
+  }
+  Result<Config> read = LoadConfig(config_path_);
+  if (!read.ok()) return ReloadFailed(read.status());
+  WarnRestartOnly(startup_, *read);
+  auto loaded =
+      ConfigGeneration::Load(std::move(read).value(), current_->number() + 1, LoadServices());
+  if (!loaded.ok()) return ReloadFailed(loaded.status());
+  std::shared_ptr<const ConfigGeneration> next = std::move(loaded).value();
+  std::vector<Opened> opened;
+  Result<std::vector<Worker::Sockets>> sockets = OpenSockets(*next, &opened);
+  if (!sockets.ok()) return ReloadFailed(sockets.status());
+
+  // From here on nothing fails: the new generation applies everywhere.
+  Register(*next);
+  const bool flushed = delegations_->Reconfigure(next->discovery());
+  // Waited for, so that once a reload is answered or counted, every worker serves the new
+  // configuration and removed addresses refuse. Workers never block, so this is short.
+  auto pending = std::make_shared<WorkersApplying>(workers_.size());
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i]->Apply(next, std::move((*sockets)[i]), [pending] { pending->Done(); });
+  }
+  if (!pending->Wait(kApplyTimeout)) {
+    spdlog::warn("reload: not every worker has applied configuration {} after {} ms",
+                 next->number(), kApplyTimeout.count());
+  }
+  for (const Opened& listener : opened) AnnounceListening(listener.listener, listener.address);
+  std::vector<std::string> added, removed, rebound;
+  for (const ConfigGeneration::Listener& listener : next->listeners()) {
+    const ConfigGeneration::Listener* before = current_->Find(listener.config->name);
+    if (before == nullptr) {
+      added.push_back(listener.config->name);
+    } else if (before->socket_key != listener.socket_key) {
+      rebound.push_back(listener.config->name);
+    }
+  }
+  for (const ConfigGeneration::Listener& listener : current_->listeners()) {
+    if (next->Find(listener.config->name) == nullptr) removed.push_back(listener.config->name);
+  }
+  spdlog::info(
+      "reloaded {} (configuration {}): listeners added: {}; removed: {}; moved to a new "
+      "address: {}; {}",
+      config_path_, next->number(), Names(added), Names(removed), Names(rebound),
+      flushed ? "delegation cache flushed (new url_template or trust anchors)"
+              : "delegation cache kept");
+  current_ = std::move(next);
+  metrics_.ConfigReloads("ok").Increment();
+  metrics_.ConfigLastReloadSuccess().Set(1);
+  metrics_.ConfigLastReloadSuccessTime().Set(SecondsSinceEpoch());
+  return Status::Ok();
+}
+
+Status Server::ReloadFailed(Status status) {
+  metrics_.ConfigReloads("error").Increment();
+  metrics_.ConfigLastReloadSuccess().Set(0);
+  spdlog::error("reload of {} failed; configuration {} stays in force: {}", config_path_,
+                current_->number(), status.message());
+  return status;
 }
 
 void Server::FitConnectionsToDescriptors() {
@@ -270,8 +313,8 @@ void Server::FitConnectionsToDescriptors() {
   const uint32_t fitted32 =
       static_cast<uint32_t>(std::min<uint64_t>(fitted, std::numeric_limits<uint32_t>::max()));
   uint32_t max_connections = fitted32;
-  if (config_.limits.max_connections) {
-    max_connections = *config_.limits.max_connections;
+  if (startup_.limits.max_connections) {
+    max_connections = *startup_.limits.max_connections;
     if (max_connections > fitted32) {
       spdlog::warn(
           "limits.max_connections is {}, but {} open files leave room for {} connections; past "

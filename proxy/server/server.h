@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "admin/admin_server.h"
@@ -12,78 +13,77 @@
 #include "auth/credential_cache.h"
 #include "auth/failure_limiter.h"
 #include "auth/password_verifier.h"
-#include "auth/shared_users.h"
 #include "config/config.h"
 #include "delegation/delegation_cache.h"
 #include "loop/event_loop.h"
-#include "net/destination_guard.h"
-#include "policy/access_policy.h"
+#include "server/config_generation.h"
 #include "server/connection_slots.h"
-#include "server/listener_tls.h"
 #include "server/server_admin.h"
 #include "server/worker.h"
-#include "tls/tls_context.h"
-#include "tls/tls_server_context.h"
 
 namespace deputy {
 
-// Server wires one configuration into a running proxy: the main thread's loop has the signals
-// and the admin endpoint; `workers` loops, one thread each, accept and serve the sessions.
-// Everything the workers share (the delegation cache, TLS contexts, users files, limits and
-// metrics) is made here and outlives them.
+// Server runs one configuration after another as a proxy: the main thread's loop has the
+// signals, the admin endpoint and reloads; `workers` loops, one thread each, accept and serve
+// the sessions. Everything the workers share whatever the configuration (the delegation cache,
+// the connection counts, authentication bounds and metrics) is made here and outlives them.
 class Server {
  public:
-  explicit Server(Config config);
+  // `config_path` is the file a reload (SIGHUP, POST /reload) reads again; `config` is what it
+  // held at start. workers, limits, auth and admin are read at start only.
+  Server(Config config, std::string config_path);
   ~Server();
 
-  // Start loads the TLS trust anchors, binds every listener on every worker, announcing each
-  // on stderr as a JSON line {"event":"listening","listener":NAME,"address":"IP:PORT"}, and
-  // starts the workers.
+  // Start loads the configuration's files (users, certificates, trust anchors), binds every
+  // listener on every worker, announcing each on stderr as a JSON line
+  // {"event":"listening","listener":NAME,"address":"IP:PORT"}, and starts the workers.
   Status Start();
   // Run serves until SIGINT or SIGTERM, then drains sessions for up to drain_ms.
   void Run();
 
+  // Reload reads config_path again and applies it to new sessions, all of it or, on any error,
+  // none (the running configuration stays and the error is returned). Main thread only.
+  Status Reload();
+
  private:
-  // LoadUsersFiles reads the users file of every listener with auth.
-  Status LoadUsersFiles();
-  // ReloadUsersFiles re-reads them (SIGHUP); a file that fails keeps the users read before.
-  void ReloadUsersFiles();
-  // LoadListenerTls creates the server context of every listener with tls.
-  Status LoadListenerTls();
-  // ReloadListenerTls re-creates them (SIGHUP); one that fails keeps the context before.
-  void ReloadListenerTls();
-  // LoadTls creates `listener`'s context and records the load in the metrics.
-  Result<TlsServerContext> LoadTls(const ListenerConfig& listener);
-  // BindWorkers creates the workers and binds every listener on each.
-  Status BindWorkers();
+  // A listener whose socket is new in a generation: announced once the generation applies.
+  struct Opened {
+    std::string listener;
+    IpEndpoint address;
+  };
+  // OpenSockets opens, for every worker, the sockets `generation` needs and has none yet, and
+  // returns them by worker; it changes nothing if any fails.
+  Result<std::vector<Worker::Sockets>> OpenSockets(const ConfigGeneration& generation,
+                                                   std::vector<Opened>* opened);
+  // Register makes the series of `generation`'s listeners and rules, at zero until used.
+  void Register(const ConfigGeneration& generation);
+  ConfigGeneration::Services LoadServices() { return {metrics_, auth_metrics_, slots_}; }
   // FitConnectionsToDescriptors raises the open-file limit and sets the process's connection
   // limit from limits.max_connections, or from what the open-file limit leaves room for.
   void FitConnectionsToDescriptors();
   void BeginShutdown();
   void OnWorkerStopped();
+  Status ReloadFailed(Status status);
 
-  Config config_;
+  const Config startup_;
+  const std::string config_path_;
   EventLoop loop_;
   Metrics metrics_;
   CacheMetrics cache_metrics_{metrics_};
   AuthMetrics auth_metrics_{metrics_};
-  DestinationGuard guard_;
-  AccessPolicy policy_;
-  std::optional<TlsClientContext> discovery_tls_;
-  std::optional<TlsClientContext> upstream_tls_;
   std::unique_ptr<DelegationCache> delegations_;
   FailureLimiter auth_failures_;
   CredentialCache verified_credentials_;
   PasswordVerifier password_verifier_;
-  std::map<const ListenerConfig*, std::unique_ptr<SharedUsers>> users_;
-  ListenerTls listener_tls_;
   ConnectionSlots slots_;
+  std::shared_ptr<const ConfigGeneration> current_;
+  // The address every worker's socket of each key is bound to (ConfigGeneration::SocketKey).
+  std::map<std::string, IpEndpoint> sockets_;
   std::unique_ptr<ProcessServices> process_;
   std::unique_ptr<ServerAdmin> admin_api_;
   std::unique_ptr<AdminServer> admin_;
   // Declared last: destroying a worker joins its thread, which uses everything above.
   std::vector<std::unique_ptr<Worker>> workers_;
-  unsigned worker_count_ = 1;
   size_t workers_started_ = 0;
   size_t workers_stopped_ = 0;
   UvHandle<uv_signal_t> sigterm_;

@@ -66,7 +66,8 @@ nlohmann::json ServerAdmin::Tunnels() const {
   nlohmann::json listeners = nlohmann::json::object();
   nlohmann::json all = nlohmann::json::object();
   int64_t total = 0;
-  for (const ListenerConfig& listener : config_.listeners) {
+  for (const ConfigGeneration::Listener& state : current_->listeners()) {
+    const ListenerConfig& listener = *state.config;
     const Metrics::PhaseGauges& gauges = metrics_.SessionsInPhase(listener.name);
     nlohmann::json phases = nlohmann::json::object();
     int64_t sessions = 0;
@@ -90,6 +91,11 @@ bool ServerAdmin::Drain() {
   drain_();
   spdlog::info("admin: POST /drain; shutting down");
   return true;
+}
+
+Status ServerAdmin::Reload() {
+  spdlog::info("admin: POST /reload");
+  return reload_();
 }
 
 Result<std::string> ReadAdminToken(const std::string& path) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -9,6 +10,7 @@
 #include "base/status.h"
 #include "config/config.h"
 #include "delegation/delegation_cache.h"
+#include "server/config_generation.h"
 
 namespace deputy {
 
@@ -16,25 +18,30 @@ namespace deputy {
 // on the main loop; what it reads from the workers (the cache, the gauges) is thread-safe.
 class ServerAdmin : public AdminApi {
  public:
-  ServerAdmin(const Config& config, const DelegationCache& delegations, Metrics& metrics,
-              std::function<bool()> draining, std::function<void()> drain)
-      : config_(config),
+  // `current` is the server's configuration in force, read at each request.
+  ServerAdmin(const std::shared_ptr<const ConfigGeneration>& current,
+              const DelegationCache& delegations, Metrics& metrics, std::function<bool()> draining,
+              std::function<void()> drain, std::function<Status()> reload)
+      : current_(current),
         delegations_(delegations),
         metrics_(metrics),
         draining_(std::move(draining)),
-        drain_(std::move(drain)) {}
+        drain_(std::move(drain)),
+        reload_(std::move(reload)) {}
 
   std::optional<std::string> NotReadyReason() const override;
   nlohmann::json Delegations() const override;
   nlohmann::json Tunnels() const override;
   bool Drain() override;
+  Status Reload() override;
 
  private:
-  const Config& config_;
+  const std::shared_ptr<const ConfigGeneration>& current_;
   const DelegationCache& delegations_;
   Metrics& metrics_;
   std::function<bool()> draining_;
   std::function<void()> drain_;
+  std::function<Status()> reload_;
 };
 
 // ReadAdminToken reads admin.token_file: one token, surrounding whitespace ignored, made of

@@ -12,32 +12,33 @@
 
 namespace deputy {
 
-Worker::Worker(unsigned index, ProcessServices& process, StoppedCallback on_stopped)
+struct Worker::Served {
+  std::shared_ptr<const ConfigGeneration> generation;
+  SessionServices services;
+  std::map<std::string, std::unique_ptr<ProxyAuthenticator>> authenticators;  // by listener
+  std::map<std::string, const ConfigGeneration::Listener*> by_socket;
+};
+
+Worker::Worker(unsigned index, ProcessServices& process,
+               std::shared_ptr<const ConfigGeneration> generation, StoppedCallback on_stopped)
     : index_(index),
       process_(process),
       on_stopped_(std::move(on_stopped)),
       rng_(std::random_device{}()),
-      resolver_(loop_, process.config.dns.hosts, process.config.dns.timeout_ms),
+      resolver_(loop_, generation->config().dns.hosts, generation->config().dns.timeout_ms),
       auth_services_{loop_,
-                     process.config.auth,
+                     process.auth,
                      process.password_verifier,
                      process.auth_failures,
                      process.verified_credentials,
                      process.auth_metrics},
-      services_{loop_,          process.config,       process.delegations, resolver_, process.guard,
-                process.policy, process.upstream_ctx, process.metrics,     rng_,      index},
+      served_(Serve(std::move(generation))),
       drain_deadline_(loop_, [this] {
         spdlog::info("worker {}: drain deadline reached; closing {} sessions", index_,
                      sessions_.size());
         AbortSessions();
         MaybeStop();
-      }) {
-  for (const ListenerConfig& listener : process.config.listeners) {
-    if (!listener.auth) continue;
-    authenticators_[&listener] = std::make_unique<ProxyAuthenticator>(
-        auth_services_, *process.users.at(&listener), *listener.auth);
-  }
-}
+      }) {}
 
 Worker::~Worker() { Join(); }
 
@@ -45,24 +46,63 @@ void Worker::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
-Result<std::vector<IpEndpoint>> Worker::Bind(const std::vector<IpEndpoint>& endpoints,
-                                             bool share_port) {
-  std::vector<IpEndpoint> bound;
-  const std::vector<ListenerConfig>& listeners = process_.config.listeners;
-  for (size_t i = 0; i < listeners.size(); ++i) {
-    const ListenerConfig& listener = listeners[i];
-    auto socket =
-        std::make_unique<Listener>(loop_, [this, &listener, i](std::unique_ptr<TcpStream> client) {
-          OnAccept(listener, i, std::move(client));
-        });
-    Status status = socket->Bind(endpoints[i], share_port);
-    if (!status.ok()) {
-      return Status(status.code(), "listener " + listener.name + ": " + status.message());
-    }
-    bound.push_back(socket->local_endpoint());
-    listeners_.push_back(std::move(socket));
+std::shared_ptr<Worker::Served> Worker::Serve(std::shared_ptr<const ConfigGeneration> generation) {
+  const ConfigGeneration& g = *generation;
+  auto served = std::shared_ptr<Served>(
+      new Served{generation,
+                 SessionServices{loop_, g.config(), process_.delegations, resolver_, g.guard(),
+                                 g.policy(), g.upstream_ctx(), process_.metrics, rng_, index_},
+                 {},
+                 {}});
+  for (const ConfigGeneration::Listener& listener : g.listeners()) {
+    served->by_socket[listener.socket_key] = &listener;
+    if (!listener.config->auth) continue;
+    served->authenticators[listener.config->name] = std::make_unique<ProxyAuthenticator>(
+        auth_services_, *listener.users, *listener.config->auth);
   }
-  return bound;
+  return served;
+}
+
+void Worker::Apply(std::shared_ptr<const ConfigGeneration> generation, Sockets opened,
+                   std::function<void()> applied) {
+  if (!thread_.joinable()) {
+    ApplyNow(std::move(generation), std::move(opened));
+    if (applied) applied();
+    return;
+  }
+  // Posted tasks are copied; the sockets move through a shared holder.
+  auto sockets = std::make_shared<Sockets>(std::move(opened));
+  loop_.Post([this, generation = std::move(generation), sockets, applied = std::move(applied)] {
+    ApplyNow(generation, std::move(*sockets));
+    if (applied) applied();
+  });
+}
+
+void Worker::ApplyNow(std::shared_ptr<const ConfigGeneration> generation, Sockets opened) {
+  const DnsConfig& dns = generation->config().dns;
+  resolver_.Reconfigure(dns.hosts, dns.timeout_ms);
+  served_ = Serve(std::move(generation));
+  // Closing a socket resets the connections queued on it but not yet accepted; those already
+  // accepted are sessions, which go on.
+  for (auto it = listeners_.begin(); it != listeners_.end();) {
+    if (served_->by_socket.contains(it->first)) {
+      ++it;
+    } else {
+      it = listeners_.erase(it);
+    }
+  }
+  for (auto& [key, socket] : opened) {
+    auto listener = std::make_unique<Listener>(
+        loop_,
+        [this, key = key](std::unique_ptr<TcpStream> client) { OnAccept(key, std::move(client)); });
+    const std::string address = socket.local.ToString();
+    if (Status adopted = listener->Adopt(std::move(socket)); !adopted.ok()) {
+      spdlog::error("worker {}: not accepting on {}: {}", index_, address, adopted.message());
+      continue;
+    }
+    if (draining_) listener->Stop();
+    listeners_.insert_or_assign(key, std::move(listener));
+  }
 }
 
 void Worker::Start() {
@@ -87,7 +127,7 @@ void Worker::Drain(uint64_t deadline_ms) {
   loop_.Post([this, deadline_ms] {
     if (draining_) return;
     draining_ = true;
-    for (std::unique_ptr<Listener>& listener : listeners_) listener->Stop();
+    for (auto& [key, listener] : listeners_) listener->Stop();
     drain_deadline_.Start(deadline_ms);
     MaybeStop();
   });
@@ -97,7 +137,7 @@ void Worker::Abort() {
   stop_accepting_.store(true, std::memory_order_relaxed);
   loop_.Post([this] {
     draining_ = true;
-    for (std::unique_ptr<Listener>& listener : listeners_) listener->Stop();
+    for (auto& [key, listener] : listeners_) listener->Stop();
     AbortSessions();
     MaybeStop();
   });
@@ -113,11 +153,14 @@ void Worker::MaybeStop() {
   loop_.Stop();
 }
 
-void Worker::OnAccept(const ListenerConfig& listener, size_t listener_index,
-                      std::unique_ptr<TcpStream> client) {
+void Worker::OnAccept(const std::string& socket_key, std::unique_ptr<TcpStream> client) {
   if (draining_ || stop_accepting_.load(std::memory_order_relaxed)) return;
+  const auto state = served_->by_socket.find(socket_key);
+  if (state == served_->by_socket.end()) return;  // its listener went in a reload
+  const ListenerConfig& listener = *state->second->config;
+  ConnectionSlots::Count& connections = *state->second->connections;
   Metrics& metrics = process_.metrics;
-  switch (process_.slots.Take(listener_index, listener.max_connections)) {
+  switch (process_.slots.Take(connections, listener.max_connections)) {
     case ConnectionSlots::Refusal::kNone:
       break;
     case ConnectionSlots::Refusal::kProcess:
@@ -133,14 +176,14 @@ void Worker::OnAccept(const ListenerConfig& listener, size_t listener_index,
       metrics.Tunnels(listener.name, Describe(ErrorCode::kConnectionLimit).label).Increment();
       WarnLimited("connection over max_connections",
                   "listener {}: {} connections open, refusing another", listener.name,
-                  process_.slots.on(listener_index));
+                  ConnectionSlots::on(connections));
       return;
   }
   std::unique_ptr<Frontend> frontend;
-  const auto found = authenticators_.find(&listener);
+  const auto found = served_->authenticators.find(listener.name);
   ProxyAuthenticator* authenticator =
-      found == authenticators_.end() ? nullptr : found->second.get();
-  const Config& config = process_.config;
+      found == served_->authenticators.end() ? nullptr : found->second.get();
+  const Config& config = served_->generation->config();
   if (listener.type == ListenerType::kConnect) {
     frontend = std::make_unique<ConnectFrontend>(loop_, listener, config, authenticator);
   } else if (listener.type == ListenerType::kSocks5) {
@@ -150,17 +193,18 @@ void Worker::OnAccept(const ListenerConfig& listener, size_t listener_index,
     if (!destination.port) destination.port = PortForService(listener.service, config);
     frontend = std::make_unique<FixedFrontend>(loop_, std::move(destination));
   }
+  const std::optional<TlsServerContext>& tls = state->second->tls;
   auto* session =
-      new Session(services_, listener, std::move(client), process_.client_tls.Share(listener),
-                  std::move(frontend),
-                  [this, listener_index](Session* s) { OnSessionFinished(s, listener_index); });
+      new Session(std::shared_ptr<const SessionServices>(served_, &served_->services), listener,
+                  std::move(client), tls ? tls->Share() : nullptr, std::move(frontend),
+                  [this, &connections](Session* s) { OnSessionFinished(s, connections); });
   sessions_.insert(session);
   session->Start();
 }
 
-void Worker::OnSessionFinished(Session* session, size_t listener_index) {
+void Worker::OnSessionFinished(Session* session, ConnectionSlots::Count& connections) {
   if (sessions_.erase(session) == 0) return;
-  process_.slots.Release(listener_index);
+  process_.slots.Release(connections);
   loop_.DeferDelete(std::unique_ptr<Deferrable>(session));
   MaybeStop();
 }

@@ -25,46 +25,48 @@
 #include "net/dns_resolver.h"
 #include "net/listener.h"
 #include "policy/access_policy.h"
+#include "server/config_generation.h"
 #include "server/connection_slots.h"
-#include "server/listener_tls.h"
 #include "session/session.h"
 
 namespace deputy {
 
-// ProcessServices is what every worker shares: read-only after start, or thread-safe.
+// ProcessServices is what every worker shares whatever the configuration: thread-safe, and
+// living as long as the process serves.
 struct ProcessServices {
-  const Config& config;
   Metrics& metrics;
   AuthMetrics& auth_metrics;
-  const DestinationGuard& guard;
-  const AccessPolicy& policy;
-  SSL_CTX* upstream_ctx;
+  const AuthConfig& auth;  // read at start only
   DelegationCache& delegations;
   PasswordVerifier& password_verifier;
   FailureLimiter& auth_failures;
   CredentialCache& verified_credentials;
-  const std::map<const ListenerConfig*, std::unique_ptr<SharedUsers>>& users;
-  const ListenerTls& client_tls;
   ConnectionSlots& slots;
 };
 
 // Worker is one event loop on its own thread with everything a session needs that is not
-// shared: its listening sockets (one per listener, all workers' sharing the address through
-// SO_REUSEPORT), resolver and sessions. Before Start, its owner calls Bind on
-// the owner's thread; after, only the thread-safe members below.
+// shared: its listening sockets (one per listener address, every worker's sharing it through
+// SO_REUSEPORT), resolver and sessions. New sessions are served under the configuration
+// generation applied last; a session keeps the one it was accepted under.
 class Worker {
  public:
   // Called on the worker's thread once it has stopped and closed everything.
   using StoppedCallback = std::function<void(unsigned index)>;
+  // Sockets by ConfigGeneration::Listener::socket_key.
+  using Sockets = std::map<std::string, Listener::ListeningSocket>;
 
-  Worker(unsigned index, ProcessServices& process, StoppedCallback on_stopped);
+  Worker(unsigned index, ProcessServices& process,
+         std::shared_ptr<const ConfigGeneration> generation, StoppedCallback on_stopped);
   ~Worker();  // joins the thread
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Bind opens a listening socket for every listener, at `endpoints` (in configuration order).
-  // `share_port` sets SO_REUSEPORT. Returns the bound addresses (port 0 resolved).
-  Result<std::vector<IpEndpoint>> Bind(const std::vector<IpEndpoint>& endpoints, bool share_port);
+  // Apply makes `generation` the one new sessions are served under, on the worker's thread: it
+  // starts accepting on `opened` (the sockets of addresses it had none for), keeps the sockets
+  // whose key `generation` still uses and closes the others, then calls `applied` there.
+  // Thread-safe; before Start, it applies at once, on the caller's thread.
+  void Apply(std::shared_ptr<const ConfigGeneration> generation, Sockets opened,
+             std::function<void()> applied = nullptr);
   // Start runs the loop on a new thread.
   void Start();
 
@@ -79,10 +81,14 @@ class Worker {
   unsigned index() const { return index_; }
 
  private:
+  // Served is what the worker makes of one generation; each session holds it.
+  struct Served;
+
   void Run();
-  void OnAccept(const ListenerConfig& listener, size_t listener_index,
-                std::unique_ptr<TcpStream> client);
-  void OnSessionFinished(Session* session, size_t listener_index);
+  std::shared_ptr<Served> Serve(std::shared_ptr<const ConfigGeneration> generation);
+  void ApplyNow(std::shared_ptr<const ConfigGeneration> generation, Sockets opened);
+  void OnAccept(const std::string& socket_key, std::unique_ptr<TcpStream> client);
+  void OnSessionFinished(Session* session, ConnectionSlots::Count& connections);
   void AbortSessions();
   void MaybeStop();
 
@@ -93,9 +99,8 @@ class Worker {
   std::mt19937_64 rng_;
   DnsResolver resolver_;
   AuthServices auth_services_;
-  std::map<const ListenerConfig*, std::unique_ptr<ProxyAuthenticator>> authenticators_;
-  SessionServices services_;
-  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::shared_ptr<Served> served_;
+  std::map<std::string, std::unique_ptr<Listener>> listeners_;  // by socket key
   std::set<Session*> sessions_;
   Timer drain_deadline_;
   bool draining_ = false;

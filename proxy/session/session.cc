@@ -34,17 +34,17 @@ std::string UtcTimestamp() {
 
 }  // namespace
 
-Session::Session(SessionServices& services, const ListenerConfig& listener,
+Session::Session(std::shared_ptr<const SessionServices> services, const ListenerConfig& listener,
                  std::unique_ptr<TcpStream> client, bssl::UniquePtr<SSL_CTX> client_tls,
                  std::unique_ptr<Frontend> frontend, FinishedCallback on_finished)
-    : services_(services),
+    : services_(std::move(services)),
       listener_(listener),
       client_tls_(std::move(client_tls)),
       frontend_(std::move(frontend)),
       on_finished_(std::move(on_finished)),
       started_(std::chrono::steady_clock::now()),
-      phases_(services.metrics.SessionsInPhase(listener.name)),
-      linger_timer_(services.loop, [this] { Finish(result_); }) {
+      phases_(services_->metrics.SessionsInPhase(listener.name)),
+      linger_timer_(services_->loop, [this] { Finish(result_); }) {
   if (auto peer = client->peer()) {
     client_address_ = peer->ToString();
     client_ip_ = IpAddress::Of(*peer);
@@ -58,8 +58,8 @@ Session::~Session() {
 }
 
 void Session::Start() {
-  services_.metrics.Connections(listener_.name).Increment();
-  services_.metrics.ActiveConnections(listener_.name).Increment();
+  services_->metrics.Connections(listener_.name).Increment();
+  services_->metrics.ActiveConnections(listener_.name).Increment();
   if (listener_.proxy_protocol || client_tls_ != nullptr) phases_.Enter(SessionPhase::kHandshake);
   if (!listener_.proxy_protocol) {
     AcceptTls();
@@ -74,9 +74,9 @@ void Session::Start() {
         "a PROXY protocol peer must be in proxy_protocol_from; " + client_address_ + " is not"));
     return;
   }
-  proxy_reader_ = std::make_unique<ProxyHeaderReader>(services_.loop, listener_.header_timeout_ms);
+  proxy_reader_ = std::make_unique<ProxyHeaderReader>(services_->loop, listener_.header_timeout_ms);
   proxy_reader_->Start(*client_, early_data_, [this](Result<ProxyHeader> header) {
-    services_.loop.DeferDelete(std::move(proxy_reader_));
+    services_->loop.DeferDelete(std::move(proxy_reader_));
     if (!header.ok()) {
       Finish(header.status());
       return;
@@ -94,18 +94,18 @@ void Session::AcceptTls() {
     StartFrontend();
     return;
   }
-  tls_acceptor_ = std::make_unique<TlsAcceptor>(services_.loop, client_tls_.get(),
+  tls_acceptor_ = std::make_unique<TlsAcceptor>(services_->loop, client_tls_.get(),
                                                 listener_.tls->handshake_timeout_ms);
   tls_acceptor_->Start(std::move(client_), early_data_, [this](Result<AcceptedTls> accepted) {
-    services_.loop.DeferDelete(std::move(tls_acceptor_));
+    services_->loop.DeferDelete(std::move(tls_acceptor_));
     if (!accepted.ok()) {
-      services_.metrics.ClientTlsHandshakes(listener_.name, "error").Increment();
+      services_->metrics.ClientTlsHandshakes(listener_.name, "error").Increment();
       Finish(accepted.status());
       return;
     }
     client_ = std::move(accepted->stream);
     identities_ = std::move(accepted->identities);
-    services_.metrics
+    services_->metrics
         .ClientTlsHandshakes(listener_.name,
                              accepted->client_certificate ? "ok_with_client_cert" : "ok")
         .Increment();
@@ -134,7 +134,7 @@ void Session::OnRequest(Result<ClientRequest> request) {
   if (destination_.service.empty()) {
     // A bare port with no service name: there is no document to look up.
     Result<std::vector<Target>> route = DirectRoute(
-        destination_, services_.config.discovery.fallback,
+        destination_, services_->config.discovery.fallback,
         "port " + std::to_string(destination_.port.value_or(0)) + " maps to no service name");
     if (!route.ok()) {
       Refuse(route.status());
@@ -146,29 +146,29 @@ void Session::OnRequest(Result<ClientRequest> request) {
   }
   phases_.Enter(SessionPhase::kLookup);
   lookup_started_ = std::chrono::steady_clock::now();
-  lookup_ = services_.delegations.Lookup(
-      services_.loop, services_.resolver, destination_.domain, destination_.service,
+  lookup_ = services_->delegations.Lookup(
+      services_->loop, services_->resolver, destination_.domain, destination_.service,
       [this](Result<LookupOutcome> outcome) { OnDelegation(std::move(outcome)); });
 }
 
 void Session::RecordDecision(std::string_view rule, PolicyAction action) {
   policy_rule_ = rule;
-  services_.metrics.PolicyDecisions(rule, ActionName(action)).Increment();
+  services_->metrics.PolicyDecisions(rule, ActionName(action)).Increment();
 }
 
 Status Session::Authorize() {
   const uint16_t port = destination_.port.value_or(
-      PortForService(destination_.service, services_.config).value_or(0));
+      PortForService(destination_.service, services_->config).value_or(0));
   // Squid's SSL_ports: a CONNECT or SOCKS client picks the port, so the operator may bound it.
   if (listener_.type != ListenerType::kFixed && port != 0 &&
-      !services_.policy.ConnectPortAllowed(port)) {
+      !services_->policy.ConnectPortAllowed(port)) {
     RecordDecision(kConnectPortsRule, PolicyAction::kDeny);
     return Status(ErrorCode::kPolicyDenied,
                   "port " + std::to_string(port) + " is not in policy.connect_ports");
   }
   const AccessDecision decision =
-      services_.policy.Decide({client_ip_, listener_.name, destination_.domain,
-                               destination_.service, port, user_, &identities_});
+      services_->policy.Decide({client_ip_, listener_.name, destination_.domain,
+                                destination_.service, port, user_, &identities_});
   RecordDecision(decision.rule, decision.action);
   if (decision.action == PolicyAction::kAllow) return Status::Ok();
   return Status(ErrorCode::kPolicyDenied,
@@ -178,14 +178,14 @@ Status Session::Authorize() {
 }
 
 Status Session::DropTargetsOffConnectPorts() {
-  if (listener_.type == ListenerType::kFixed || !services_.config.policy.connect_ports) {
+  if (listener_.type == ListenerType::kFixed || !services_->config.policy.connect_ports) {
     return Status::Ok();
   }
   // The document picks the ports deputy connects to; connect_ports bounds those too, or a
   // domain could aim CONNECT clients at any port of any public host.
   std::string dropped;
   std::erase_if(targets_, [&](const Target& target) {
-    if (services_.policy.ConnectPortAllowed(target.port)) return false;
+    if (services_->policy.ConnectPortAllowed(target.port)) return false;
     dropped += (dropped.empty() ? "" : ", ") + std::to_string(target.port);
     return true;
   });
@@ -198,15 +198,15 @@ Status Session::DropTargetsOffConnectPorts() {
 }
 
 void Session::OnDelegation(Result<LookupOutcome> outcome) {
-  services_.loop.DeferDelete(std::move(lookup_));
-  services_.metrics.LookupWait().Observe(
+  services_->loop.DeferDelete(std::move(lookup_));
+  services_->metrics.LookupWait().Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - lookup_started_).count());
   if (!outcome.ok()) {
     Refuse(outcome.status());
     return;
   }
-  Result<std::vector<Target>> route = PlanRoute(*outcome->delegation, destination_,
-                                                services_.config.discovery.fallback, services_.rng);
+  Result<std::vector<Target>> route = PlanRoute(
+      *outcome->delegation, destination_, services_->config.discovery.fallback, services_->rng);
   if (!route.ok()) {
     Refuse(route.status());
     return;
@@ -218,11 +218,11 @@ void Session::OnDelegation(Result<LookupOutcome> outcome) {
 void Session::WatchClient() {
   frontend_->Stop();
   client_->SetCallbacks(this);
-  if (early_data_.size() < services_.config.upstream.buffer_bytes) client_->SetReadEnabled(true);
+  if (early_data_.size() < services_->config.upstream.buffer_bytes) client_->SetReadEnabled(true);
 }
 
 void Session::ConnectNext() {
-  const UpstreamConfig& upstream = services_.config.upstream;
+  const UpstreamConfig& upstream = services_->config.upstream;
   if (!connect_deadline_) {
     phases_.Enter(SessionPhase::kConnect);
     if (Status ports = DropTargetsOffConnectPorts(); !ports.ok()) {
@@ -249,7 +249,7 @@ void Session::ConnectNext() {
   }
   const Target& target = targets_[next_target_];
   attempt_ = std::make_unique<TlsConnectAttempt>(
-      services_.loop, services_.resolver, services_.guard, services_.upstream_ctx,
+      services_->loop, services_->resolver, services_->guard, services_->upstream_ctx,
       ConnectTimeouts{upstream.connect_timeout_ms, upstream.handshake_timeout_ms},
       ConnectBudget{attempts_left_, *connect_deadline_});
   attempt_->Start(
@@ -264,7 +264,7 @@ void Session::ConnectNext() {
 void Session::OnUpstream(Result<TlsConnection> connection) {
   TlsConnectAttempt::Limit limit = attempt_->limit_reached();
   attempts_left_ -= std::min(attempts_left_, attempt_->connects());
-  services_.loop.DeferDelete(std::move(attempt_));
+  services_->loop.DeferDelete(std::move(attempt_));
   if (!connection.ok()) {
     // A target that failed for real says more than one the guard skipped: a 403 only when
     // every address of every target was prohibited.
@@ -284,28 +284,28 @@ void Session::OnUpstream(Result<TlsConnection> connection) {
   upstream_address_ = connection->endpoint.ToString();
   tls_version_ = connection->stream->version();
   tls_cipher_ = connection->stream->cipher();
-  services_.metrics.UpstreamDns().Observe(connection->dns_seconds);
-  services_.metrics.UpstreamConnect().Observe(connection->connect_seconds);
-  services_.metrics.UpstreamHandshake().Observe(connection->handshake_seconds);
+  services_->metrics.UpstreamDns().Observe(connection->dns_seconds);
+  services_->metrics.UpstreamConnect().Observe(connection->connect_seconds);
+  services_->metrics.UpstreamHandshake().Observe(connection->handshake_seconds);
   phases_.Enter(SessionPhase::kTunnel);
   tunnel_started_ = std::chrono::steady_clock::now();
 
   frontend_->Established(*client_);
   frontend_->Stop();
   TunnelOptions options;
-  options.buffer_limit = services_.config.upstream.buffer_bytes;
-  options.idle_timeout_s = services_.config.upstream.idle_timeout_s;
-  options.bytes_upstream = &services_.metrics.BytesUpstream();
-  options.bytes_downstream = &services_.metrics.BytesDownstream();
-  connection->stream->SetAllowTruncation(services_.config.upstream.allow_truncation);
+  options.buffer_limit = services_->config.upstream.buffer_bytes;
+  options.idle_timeout_s = services_->config.upstream.idle_timeout_s;
+  options.bytes_upstream = &services_->metrics.BytesUpstream();
+  options.bytes_downstream = &services_->metrics.BytesDownstream();
+  connection->stream->SetAllowTruncation(services_->config.upstream.allow_truncation);
   tunnel_ =
-      std::make_unique<Tunnel>(services_.loop, std::move(client_), std::move(connection->stream),
+      std::make_unique<Tunnel>(services_->loop, std::move(client_), std::move(connection->stream),
                                options, [this](const Status& status) { OnTunnelDone(status); });
   tunnel_->Start(early_data_, client_ended_);
 }
 
 Status Session::ConnectLimitReached(TlsConnectAttempt::Limit limit) const {
-  const UpstreamConfig& upstream = services_.config.upstream;
+  const UpstreamConfig& upstream = services_->config.upstream;
   std::string last = last_connect_error_.message();
   if (!last.empty()) last += "; ";
   if (limit == TlsConnectAttempt::Limit::kDeadline) {
@@ -351,7 +351,7 @@ void Session::OnData(Buffer& data) {
   // byte count.
   data.ForEachSlice([this](const uint8_t* bytes, size_t n) { early_data_.Append(bytes, n); });
   data.Clear();
-  if (early_data_.size() >= services_.config.upstream.buffer_bytes) {
+  if (early_data_.size() >= services_->config.upstream.buffer_bytes) {
     client_->SetReadEnabled(false);
   }
 }
@@ -390,10 +390,10 @@ void Session::Finish(const Status& status) {
   // Cancel whatever is still pending, so no frontend answer, lookup or connect works for an
   // ended session.
   if (frontend_) frontend_->Stop();
-  services_.loop.DeferDelete(std::move(proxy_reader_));
+  services_->loop.DeferDelete(std::move(proxy_reader_));
   // The acceptor owns the client during the handshake: cancelled, it closes it and never calls.
   if (tls_acceptor_) tls_acceptor_->Cancel();
-  services_.loop.DeferDelete(std::move(tls_acceptor_));
+  services_->loop.DeferDelete(std::move(tls_acceptor_));
   lookup_.reset();
   attempt_.reset();
   linger_timer_.Stop();
@@ -402,15 +402,15 @@ void Session::Finish(const Status& status) {
   if (tunnel_) ObserveTunnel();
   // Counted before the log line is written: with several workers, a reader who has seen the
   // line may scrape /metrics from another loop at once, and must find the session counted.
-  services_.metrics.Tunnels(listener_.name, status.label()).Increment();
-  services_.metrics.ActiveConnections(listener_.name).Decrement();
+  services_->metrics.Tunnels(listener_.name, status.label()).Increment();
+  services_->metrics.ActiveConnections(listener_.name).Decrement();
   WriteAccessLog(status);
   if (on_finished_) on_finished_(this);
 }
 
 void Session::ObserveTunnel() {
   using Seconds = std::chrono::duration<double>;
-  Metrics& metrics = services_.metrics;
+  Metrics& metrics = services_->metrics;
   metrics.TunnelDuration().Observe(
       Seconds(std::chrono::steady_clock::now() - tunnel_started_).count());
   metrics.TunnelBytesUpstream().Observe(static_cast<double>(tunnel_->bytes_upstream()));
@@ -424,7 +424,7 @@ void Session::WriteAccessLog(const Status& status) {
   nlohmann::json line;
   line["time"] = UtcTimestamp();
   line["listener"] = listener_.name;
-  line["worker"] = services_.worker;
+  line["worker"] = services_->worker;
   line["client"] = client_address_;
   if (!user_.empty()) line["user"] = user_;
   // The first identity: a SPIFFE ID when the certificate has one (URI names come first).

@@ -50,7 +50,9 @@ class Session : public Deferrable, private StreamCallbacks {
 
   // `client_tls` is the listener's server context when the listener speaks TLS, else null;
   // the session holds it from accept on, so a reload before the handshake does not touch it.
-  Session(SessionServices& services, const ListenerConfig& listener,
+  // `services` is held for the session's life: it keeps the configuration the session was
+  // accepted under, which `listener` belongs to, however often deputy reloads meanwhile.
+  Session(std::shared_ptr<const SessionServices> services, const ListenerConfig& listener,
           std::unique_ptr<TcpStream> client, bssl::UniquePtr<SSL_CTX> client_tls,
           std::unique_ptr<Frontend> frontend, FinishedCallback on_finished);
   ~Session() override;
@@ -96,7 +98,7 @@ class Session : public Deferrable, private StreamCallbacks {
   void OnWriteDrained() override {}
   void OnError(const Status& status) override;
 
-  SessionServices& services_;
+  const std::shared_ptr<const SessionServices> services_;
   const ListenerConfig& listener_;
   std::unique_ptr<ByteStream> client_;  // plain TCP, or TLS once the handshake is done
   bssl::UniquePtr<SSL_CTX> client_tls_;

@@ -18,12 +18,7 @@ namespace {
 // AdminRequest sends `method` `path` with `headers` (complete lines) to the admin listener.
 std::optional<HttpResponse> AdminRequest(uint16_t port, const std::string& method,
                                          const std::string& path, const std::string& headers = "") {
-  Socket socket = ConnectTcp(port);
-  if (!socket.valid()) return std::nullopt;
-  const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers +
-                              "Content-Length: 0\r\nConnection: close\r\n\r\n";
-  if (!SendAll(socket.fd(), request)) return std::nullopt;
-  return ReadHttpResponse(socket.fd());
+  return HttpRequest(port, method, path, headers);
 }
 
 nlohmann::json JsonOf(const std::optional<HttpResponse>& response) {

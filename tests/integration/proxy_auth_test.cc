@@ -197,19 +197,20 @@ TEST_F(ProxyAuthTest, ACheckThatTakesTooLongIsRefused) {
   EXPECT_EQ(Authentications("overloaded"), 1);
 }
 
-TEST_F(ProxyAuthTest, SighupRereadsTheUsersFileAndABadOneKeepsTheOldUsers) {
+TEST_F(ProxyAuthTest, SighupRereadsTheUsersFileAndABadOneFailsTheReloadKeepingTheOldUsers) {
   world_.StartDeputy();
   EXPECT_EQ(Fetch({"--proxy-user", "alice:alice-pw"}).connect_status, 200);
   world_.dir.Write("users", UsersFileText({{"dave", HashPassword("dave-pw")}}));
   ASSERT_EQ(kill(world_.deputy->pid(), SIGHUP), 0);
-  ASSERT_TRUE(world_.deputy->WaitForStderr("users file reloaded, 1 users"));
+  ASSERT_TRUE(world_.deputy->WaitForStderr("users file " + users_file_ + " read, 1 users"));
+  ASSERT_TRUE(world_.deputy->WaitForStderr("(configuration 2)"));
   EXPECT_EQ(Fetch({"--proxy-user", "dave:dave-pw"}).connect_status, 200);
   EXPECT_EQ(Fetch({"--proxy-user", "alice:alice-pw"}).connect_status, 407)
       << "a user taken out of the file is out, even with a remembered password";
 
   world_.dir.Write("users", "dave\n");
   ASSERT_EQ(kill(world_.deputy->pid(), SIGHUP), 0);
-  ASSERT_TRUE(world_.deputy->WaitForStderr("users file not reloaded"));
+  ASSERT_TRUE(world_.deputy->WaitForStderr("configuration 2 stays in force"));
   EXPECT_EQ(Fetch({"--proxy-user", "dave:dave-pw"}).connect_status, 200);
   EXPECT_EQ(ScrapeMetric(world_.deputy->Port("admin"),
                          "deputy_users_file_loads_total{listener=\"connect\",result=\"error\"}"),

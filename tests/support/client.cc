@@ -231,11 +231,20 @@ std::optional<HttpResponse> ReadHttpResponse(int fd, Millis timeout, std::string
 }
 
 std::optional<HttpResponse> HttpGet(uint16_t port, const std::string& path, Millis timeout) {
+  return HttpRequest(port, "GET", path, "", timeout);
+}
+
+std::optional<HttpResponse> HttpRequest(uint16_t port, const std::string& method,
+                                        const std::string& path, const std::string& headers,
+                                        Millis timeout) {
   Deadline deadline(timeout);
   Socket sock = ConnectTcp(port, timeout);
   if (!sock.valid()) return std::nullopt;
-  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                        "\r\nConnection: close\r\n\r\n";
+  // A GET says nothing of a body; any other method says it has none.
+  const std::string length = method == "GET" ? "" : "Content-Length: 0\r\n";
+  std::string request = method + " " + path +
+                        " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n" + headers +
+                        length + "Connection: close\r\n\r\n";
   if (!SendAll(sock.fd(), request, deadline.Remaining())) return std::nullopt;
   return ReadHttpResponse(sock.fd(), deadline.Remaining());
 }

@@ -79,6 +79,12 @@ std::optional<HttpResponse> ReadHttpResponse(int fd, Millis timeout = kDefaultTi
 std::optional<HttpResponse> HttpGet(uint16_t port, const std::string& path,
                                     Millis timeout = kDefaultTimeout);
 
+// HttpRequest sends `method` `path` with `headers` (complete lines, each ending in CRLF) and no
+// body (Connection: close) to 127.0.0.1:`port`, and returns the response.
+std::optional<HttpResponse> HttpRequest(uint16_t port, const std::string& method,
+                                        const std::string& path, const std::string& headers = "",
+                                        Millis timeout = kDefaultTimeout);
+
 // ConnectRequest is "CONNECT `authority` HTTP/1.1" with a Host header and an empty line.
 std::string ConnectRequest(std::string_view authority);
 

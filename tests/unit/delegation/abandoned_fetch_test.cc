@@ -47,7 +47,7 @@ class AbandonedFetchTest : public ::testing::Test {
   void SetUp() override {
     auto ctx = TlsClientContext::Create(ca_file_, TlsVersion::kTls12, "http/1.1");
     ASSERT_TRUE(ctx.ok()) << ctx.status().ToString();
-    ctx_.emplace(std::move(ctx).value());
+    ctx_ = std::make_shared<const TlsClientContext>(std::move(ctx).value());
   }
 
   void MakeCache(uint32_t max_inflight_fetches = 256) {
@@ -57,8 +57,10 @@ class AbandonedFetchTest : public ::testing::Test {
         "https://{domain}:" + std::to_string(server_.port()) + kPrefix + "{service}";
     config.timeout_ms = 30000;  // far beyond every wait below: only cancellation ends a fetch
     config.max_inflight_fetches = max_inflight_fetches;
-    cache_ = std::make_unique<DelegationCache>(loopback_allowed_, ctx_->get(), config,
-                                               ConnectTimeouts{2000, 2000}, observer_);
+    cache_ = std::make_unique<DelegationCache>(
+        std::make_shared<const DiscoverySettings>(
+            DiscoverySettings{config, loopback_allowed_, ctx_, ConnectTimeouts{2000, 2000}, ""}),
+        observer_);
   }
 
   std::unique_ptr<DelegationLookup> Lookup(const std::string& domain, const std::string& service,
@@ -94,8 +96,10 @@ class AbandonedFetchTest : public ::testing::Test {
   test::WellKnownServer server_;
   EventLoop loop_;
   DnsResolver resolver_;
-  DestinationGuard loopback_allowed_{{ParseIpNetwork("127.0.0.0/8").value()}, {}};
-  std::optional<TlsClientContext> ctx_;
+  std::shared_ptr<const DestinationGuard> loopback_allowed_ =
+      std::make_shared<const DestinationGuard>(
+          std::vector<IpNetwork>{ParseIpNetwork("127.0.0.0/8").value()}, std::vector<IpNetwork>{});
+  std::shared_ptr<const TlsClientContext> ctx_;
   RecordingObserver observer_;
   std::unique_ptr<DelegationCache> cache_;
 };

@@ -67,6 +67,41 @@ TEST_F(CacheIndexTest, FullCacheEvictsTheLeastRecentlyUsedEntry) {
   EXPECT_EQ(evictions_[EvictionReason::kLru], 1);
 }
 
+TEST_F(CacheIndexTest, LowerLimitsEvictTheLeastRecentlyUsedPerShareThenOverall) {
+  Make({.max_entries = 10, .max_bytes = 1 << 20, .max_per_domain = 10});
+  PutIn("one.example", {"a.one.example", "s"});
+  PutIn("one.example", {"b.one.example", "s"});
+  PutIn("one.example", {"c.one.example", "s"});
+  PutIn("two.example", {"a.two.example", "s"});
+  PutIn("three.example", {"a.three.example", "s"});
+  ASSERT_TRUE(Has({"a.one.example", "s"}));  // b is now one.example's least recently used
+  index_->SetLimits({.max_entries = 3, .max_bytes = 1 << 20, .max_per_domain = 2});
+  EXPECT_EQ(index_->size(), 3u);
+  EXPECT_EQ(evictions_[EvictionReason::kDomainShare], 1);
+  EXPECT_EQ(evictions_[EvictionReason::kLru], 1);
+  EXPECT_FALSE(Has({"b.one.example", "s"})) << "one.example's share kept its oldest";
+  EXPECT_FALSE(Has({"c.one.example", "s"})) << "the least recently used of all stayed";
+  EXPECT_TRUE(Has({"a.one.example", "s"}));
+  EXPECT_TRUE(Has({"a.two.example", "s"}));
+  EXPECT_TRUE(Has({"a.three.example", "s"}));
+
+  index_->SetLimits({.max_entries = 10, .max_bytes = 1 << 20, .max_per_domain = 0});
+  EXPECT_EQ(index_->size(), 0u) << "a share of none holds nothing";
+  EXPECT_EQ(index_->ShareSize("one.example"), 0u);
+}
+
+TEST_F(CacheIndexTest, ClearRemovesEveryEntryCountedUnderItsReason) {
+  Make({.max_entries = 10, .max_bytes = 1 << 20, .max_per_domain = 10});
+  Put({"a.example", "s"});
+  Put({"b.example", "s"});
+  index_->Clear(EvictionReason::kReload);
+  EXPECT_EQ(index_->size(), 0u);
+  EXPECT_EQ(index_->bytes(), 0u);
+  EXPECT_EQ(evictions_[EvictionReason::kReload], 2);
+  Put({"a.example", "s"});
+  EXPECT_TRUE(Has({"a.example", "s"})) << "a cleared index stores again";
+}
+
 TEST_F(CacheIndexTest, ByteBoundEvictsLeastRecentlyUsedUntilTheNewEntryFits) {
   const Key small_a{"a.example", "s"}, small_b{"b.example", "s"}, big{"c.example", "s"};
   const size_t small = CacheIndex::EstimateBytes(small_a, *NotDelegated());
