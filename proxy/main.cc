@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "auth/users_file.h"
 #include "cli/resolve_command.h"
@@ -16,9 +17,10 @@
 
 namespace {
 
-int Run(const std::string& config_path, deputy::LineQueueLimits log_limits) {
+int Run(const std::string& config_path, deputy::LineQueueLimits log_limits,
+        std::optional<spdlog::level::level_enum> fixed_level) {
   // From here on the loop never waits for stdout or stderr; the destructor flushes both.
-  deputy::ProcessLogs logs(log_limits);
+  deputy::ProcessLogs logs(log_limits, {}, fixed_level);
   // Read /etc/services now rather than on the loop at the first CONNECT that needs it.
   deputy::SystemServices();
   deputy::Result<deputy::Config> config = deputy::LoadConfig(config_path);
@@ -26,7 +28,7 @@ int Run(const std::string& config_path, deputy::LineQueueLimits log_limits) {
     spdlog::error("{}", config.status().message());
     return 1;
   }
-  deputy::Server server(std::move(config).value(), config_path);
+  deputy::Server server(std::move(config).value(), config_path, &logs);
   deputy::Status started = server.Start();
   if (!started.ok()) {
     spdlog::error("cannot start: {}", started.message());
@@ -103,6 +105,8 @@ int main(int argc, char** argv) {
 
   std::string config_path;
   CLI::App* run = app.add_subcommand("run", "run the proxy");
+  // `deputy run -c FILE --log-level debug` works as well as the option before `run`.
+  run->fallthrough();
   run->add_option("-c,--config", config_path, "configuration file (JSON)")->required();
   deputy::LineQueueLimits log_limits;
   run->add_option("--log-queue-lines", log_limits.max_lines,
@@ -129,7 +133,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   deputy::UseStderrLogger(spdlog::level::from_str(log_level));
 
-  if (run->parsed()) return Run(config_path, log_limits);
+  // An explicit --log-level wins over the configuration's log.level.
+  std::optional<spdlog::level::level_enum> fixed_level;
+  if (app.count("--log-level") > 0) fixed_level = spdlog::level::from_str(log_level);
+  if (run->parsed()) return Run(config_path, log_limits, fixed_level);
   if (check->parsed()) return Check(config_path);
   return Resolve(config_path, domain, service);
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "log/log_settings.h"
 #include "net/ip_network.h"
 #include "tls/tls_server_settings.h"
 #include "tls/tls_version.h"
@@ -170,6 +171,19 @@ struct LimitsConfig {
   bool operator==(const LimitsConfig&) const = default;
 };
 
+// The diagnostic log on stderr.
+struct LogConfig {
+  // When absent, the level of the --log-level option (info unless given).
+  std::optional<LogLevel> level;
+  LogFormat format = LogFormat::kText;
+};
+
+// The access log: one JSON line per session.
+struct AccessLogConfig {
+  std::string
+      path;  // a file, opened for appending and re-opened on SIGUSR1 and SIGHUP; empty: stdout
+};
+
 // More event-loop threads than this is a typo, not a machine.
 inline constexpr uint32_t kMaxWorkers = 1024;
 
@@ -178,6 +192,8 @@ struct Config {
   // Event loops, one thread each; when absent, one per CPU deputy may run on.
   std::optional<uint32_t> workers;
   LimitsConfig limits;
+  LogConfig log;
+  AccessLogConfig access_log;
   AuthConfig auth;
   AdminConfig admin;
   DiscoveryConfig discovery;

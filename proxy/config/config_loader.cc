@@ -407,16 +407,46 @@ void ReadServices(Errors* errors, const Json& json, std::map<std::string, uint16
   }
 }
 
+void ReadLog(Errors* errors, const Json& json, LogConfig* out) {
+  const Object object(errors, json, "log", {"level", "format"});
+  LogLevel level = LogLevel::kInfo;
+  if (object.Find("level")) {
+    object.Choice<LogLevel>("level",
+                            {{"trace", LogLevel::kTrace},
+                             {"debug", LogLevel::kDebug},
+                             {"info", LogLevel::kInfo},
+                             {"warn", LogLevel::kWarn},
+                             {"error", LogLevel::kError},
+                             {"off", LogLevel::kOff}},
+                            &level);
+    out->level = level;
+  }
+  object.Choice<LogFormat>("format", {{"text", LogFormat::kText}, {"json", LogFormat::kJson}},
+                           &out->format);
+}
+
+void ReadAccessLog(Errors* errors, const Json& json, AccessLogConfig* out) {
+  const Object object(errors, json, "access_log", {"path"});
+  object.String("path", &out->path);
+  if (object.Find("path") && out->path.empty()) {
+    errors->Add(object.PathOf("path"), "must name a file; leave it out for stdout");
+  }
+}
+
 void ReadRoot(Errors* errors, const Json& json, Config* config) {
   const Object root(errors, json, "",
-                    {"listeners", "workers", "limits", "auth", "admin", "discovery", "upstream",
-                     "dns", "policy", "services"});
+                    {"listeners", "workers", "limits", "log", "access_log", "auth", "admin",
+                     "discovery", "upstream", "dns", "policy", "services"});
   if (!root.valid()) return;
   uint32_t workers = 0;
   root.Uint32("workers", 1, kMaxWorkers, &workers);
   if (workers > 0) config->workers = workers;
   ReadListeners(errors, root.Find("listeners"), &config->listeners);
   if (const Json* limits = root.Find("limits")) ReadLimits(errors, *limits, &config->limits);
+  if (const Json* log = root.Find("log")) ReadLog(errors, *log, &config->log);
+  if (const Json* access_log = root.Find("access_log")) {
+    ReadAccessLog(errors, *access_log, &config->access_log);
+  }
   if (const Json* auth = root.Find("auth")) ReadAuth(errors, *auth, &config->auth);
   if (const Json* admin = root.Find("admin")) ReadAdmin(errors, *admin, &config->admin);
   if (const Json* discovery = root.Find("discovery")) {

@@ -3,10 +3,16 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
+#include "log/json_log_formatter.h"
 #include "log/line_writer_sink.h"
 #include "log/warning_limiter.h"
 
@@ -15,6 +21,24 @@ namespace deputy {
 namespace {
 
 std::atomic<ProcessLogs*> installed_logs{nullptr};
+
+spdlog::level::level_enum ToSpdlogLevel(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return spdlog::level::trace;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kOff:
+      return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
 
 std::shared_ptr<spdlog::logger> MakeLogger(spdlog::sink_ptr sink, spdlog::level::level_enum level) {
   auto logger = std::make_shared<spdlog::logger>("deputy", std::move(sink));
@@ -37,8 +61,12 @@ void UseStderrLogger(spdlog::level::level_enum level) {
   spdlog::set_default_logger(std::move(logger));
 }
 
-ProcessLogs::ProcessLogs(LineQueueLimits limits, LogSinks sinks)
-    : access_(sinks.access_fd, limits),
+ProcessLogs::ProcessLogs(LineQueueLimits limits, LogSinks sinks,
+                         std::optional<spdlog::level::level_enum> fixed_level)
+    : sinks_(sinks),
+      access_fd_(fcntl(sinks.access_fd, F_DUPFD_CLOEXEC, 0)),
+      fixed_level_(fixed_level),
+      access_(access_fd_ ? access_fd_.get() : sinks.access_fd, limits),
       diagnostic_(std::make_shared<LineWriter>(sinks.diagnostic_fd, limits)),
       previous_(spdlog::default_logger()) {
   const spdlog::level::level_enum level = previous_ ? previous_->level() : spdlog::level::info;
@@ -58,8 +86,44 @@ ProcessLogs::~ProcessLogs() {
   access_.StopTaking();
   diagnostic_->StopTaking();
   const auto deadline = std::chrono::steady_clock::now() + kShutdownFlush;
-  access_.Close(Remaining(deadline));
+  const bool access_closed = access_.Close(Remaining(deadline));
   diagnostic_->Close(Remaining(deadline));
+  // A writer thread still blocked in write(2) keeps the descriptor: closed under it, its number
+  // could name another file by the time the write returns.
+  if (!access_closed) access_fd_.Release();
+}
+
+void ProcessLogs::SetDiagnostics(std::optional<LogLevel> level, LogFormat format) {
+  std::shared_ptr<spdlog::logger> logger = spdlog::default_logger();
+  if (fixed_level_) {
+    logger->set_level(*fixed_level_);
+  } else if (level) {
+    logger->set_level(ToSpdlogLevel(*level));
+  }
+  if (format == LogFormat::kJson) {
+    logger->set_formatter(std::make_unique<JsonLogFormatter>());
+  } else {
+    logger->set_pattern(kDiagnosticPattern, spdlog::pattern_time_type::utc);
+  }
+}
+
+Result<UniqueFd> ProcessLogs::OpenAccessLogFile(const std::string& path) {
+  UniqueFd file(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+  if (!file) {
+    return Status(ErrorCode::kInvalidConfig,
+                  "access_log.path: cannot open " + path + ": " + std::strerror(errno));
+  }
+  return file;
+}
+
+void ProcessLogs::UseAccessLog(UniqueFd file) {
+  if (!access_fd_) return;
+  const int source = file ? file.get() : sinks_.access_fd;
+  // dup3 swaps what the descriptor refers to in one step; a write under way finishes on the
+  // file it started on.
+  if (dup3(source, access_fd_.get(), O_CLOEXEC) < 0) {
+    spdlog::error("access log: cannot switch: {}", std::strerror(errno));
+  }
 }
 
 void WriteAccessLogLine(std::string line) {

@@ -6,9 +6,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "base/status.h"
+#include "base/unique_fd.h"
 #include "log/line_writer.h"
+#include "log/log_settings.h"
 
 namespace deputy {
 
@@ -35,7 +39,10 @@ class ProcessLogs {
   // The time both logs get together, at destruction, to write what is queued.
   static constexpr std::chrono::milliseconds kShutdownFlush{2000};
 
-  explicit ProcessLogs(LineQueueLimits limits, LogSinks sinks = {});
+  // `fixed_level`, when given (deputy run --log-level), is the diagnostic level whatever the
+  // configuration says.
+  explicit ProcessLogs(LineQueueLimits limits, LogSinks sinks = {},
+                       std::optional<spdlog::level::level_enum> fixed_level = std::nullopt);
   // Reports suppressed warnings, puts the previous default logger back and flushes both
   // queues within kShutdownFlush.
   ~ProcessLogs();
@@ -47,7 +54,24 @@ class ProcessLogs {
   const LineWriter& access() const { return access_; }
   const LineWriter& diagnostic() const { return *diagnostic_; }
 
+  // SetDiagnostics sets the diagnostic log's level (unless the command line fixed it) and line
+  // format, from the next line on; from any thread.
+  void SetDiagnostics(std::optional<LogLevel> level, LogFormat format);
+
+  // OpenAccessLogFile opens `path` for appending, creating it (mode 0640) if missing, for
+  // UseAccessLog; errors name the path.
+  static Result<UniqueFd> OpenAccessLogFile(const std::string& path);
+  // UseAccessLog sends the access log to `file` from the next write on, lines already queued
+  // included, or back to the sink it was made with when `file` is empty. The previous file is
+  // closed once the line being written to it is: this is how logrotate's SIGUSR1 is served.
+  void UseAccessLog(UniqueFd file);
+
  private:
+  LogSinks sinks_;
+  // What the access LineWriter writes to: a descriptor of our own, onto which the sink or a
+  // file is duplicated, so switching never races a write under way.
+  UniqueFd access_fd_;
+  std::optional<spdlog::level::level_enum> fixed_level_;
   LineWriter access_;
   std::shared_ptr<LineWriter> diagnostic_;  // shared with the spdlog sink
   std::shared_ptr<spdlog::logger> previous_;

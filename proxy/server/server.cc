@@ -88,9 +88,10 @@ std::string Names(const std::vector<std::string>& listeners) {
 
 }  // namespace
 
-Server::Server(Config config, std::string config_path)
+Server::Server(Config config, std::string config_path, ProcessLogs* logs)
     : startup_(std::move(config)),
       config_path_(std::move(config_path)),
+      logs_(logs),
       auth_failures_(startup_.auth.max_failures,
                      std::chrono::seconds(startup_.auth.failure_window_s), kMaxFailingAddresses),
       verified_credentials_(std::chrono::seconds(startup_.auth.cache_ttl_s),
@@ -110,10 +111,14 @@ Server::~Server() {
   sigterm_.Close();
   sigint_.Close();
   sighup_.Close();
+  sigusr1_.Close();
 }
 
 Status Server::Start() {
   const unsigned worker_count = startup_.workers.value_or(UsableCpuCount());
+  Result<UniqueFd> access_log = OpenAccessLog(startup_);
+  if (!access_log.ok()) return access_log.status();
+  UseLogs(startup_, std::move(access_log).value());
   auto loaded = ConfigGeneration::Load(startup_, 1, LoadServices());
   if (!loaded.ok()) return loaded.status();
   current_ = std::move(loaded).value();
@@ -154,7 +159,7 @@ Status Server::Start() {
     AnnounceListening("admin", admin_->local_endpoint());
   }
 
-  for (auto* signal : {&sigterm_, &sigint_, &sighup_}) {
+  for (auto* signal : {&sigterm_, &sigint_, &sighup_, &sigusr1_}) {
     signal->Init([this](uv_signal_t* h) { return uv_signal_init(loop_.get(), h); }, this);
   }
   auto shut_down = [](uv_signal_t* h, int signum) {
@@ -170,10 +175,18 @@ Status Server::Start() {
       [](uv_signal_t* h, int) {
         if (auto* self = OwnerOf<Server>(h)) {
           spdlog::info("received SIGHUP: reloading {}", self->config_path_);
-          self->Reload();
+          // A reload that applied opened the access log afresh; one that failed still must,
+          // or a rotation would leave deputy writing to the moved file.
+          if (!self->Reload().ok()) self->ReopenAccessLog();
         }
       },
       SIGHUP);
+  uv_signal_start(
+      sigusr1_.get(),
+      [](uv_signal_t* h, int) {
+        if (auto* self = OwnerOf<Server>(h)) self->ReopenAccessLog();
+      },
+      SIGUSR1);
   FitConnectionsToDescriptors();
   for (std::unique_ptr<Worker>& worker : workers_) {
     worker->Start();
@@ -248,11 +261,14 @@ Status Server::Reload() {
       ConfigGeneration::Load(std::move(read).value(), current_->number() + 1, LoadServices());
   if (!loaded.ok()) return ReloadFailed(loaded.status());
   std::shared_ptr<const ConfigGeneration> next = std::move(loaded).value();
+  Result<UniqueFd> access_log = OpenAccessLog(next->config());
+  if (!access_log.ok()) return ReloadFailed(access_log.status());
   std::vector<Opened> opened;
   Result<std::vector<Worker::Sockets>> sockets = OpenSockets(*next, &opened);
   if (!sockets.ok()) return ReloadFailed(sockets.status());
 
   // From here on nothing fails: the new generation applies everywhere.
+  UseLogs(next->config(), std::move(access_log).value());
   Register(*next);
   const bool flushed = delegations_->Reconfigure(next->discovery());
   // Waited for, so that once a reload is answered or counted, every worker serves the new
@@ -289,6 +305,30 @@ Status Server::Reload() {
   metrics_.ConfigLastReloadSuccess().Set(1);
   metrics_.ConfigLastReloadSuccessTime().Set(SecondsSinceEpoch());
   return Status::Ok();
+}
+
+Result<UniqueFd> Server::OpenAccessLog(const Config& config) const {
+  if (logs_ == nullptr || config.access_log.path.empty()) return UniqueFd();
+  return ProcessLogs::OpenAccessLogFile(config.access_log.path);
+}
+
+void Server::UseLogs(const Config& config, UniqueFd access_log) {
+  if (logs_ == nullptr) return;
+  logs_->SetDiagnostics(config.log.level, config.log.format);
+  logs_->UseAccessLog(std::move(access_log));
+}
+
+void Server::ReopenAccessLog() {
+  const std::string& path = current_->config().access_log.path;
+  if (logs_ == nullptr || path.empty()) return;  // stdout: nothing to re-open
+  Result<UniqueFd> reopened = ProcessLogs::OpenAccessLogFile(path);
+  if (!reopened.ok()) {
+    spdlog::error("access log not re-opened, still writing where it did: {}",
+                  reopened.status().message());
+    return;
+  }
+  logs_->UseAccessLog(std::move(reopened).value());
+  spdlog::info("access log re-opened: {}", path);
 }
 
 Status Server::ReloadFailed(Status status) {

@@ -15,6 +15,7 @@
 #include "auth/password_verifier.h"
 #include "config/config.h"
 #include "delegation/delegation_cache.h"
+#include "log/process_logs.h"
 #include "loop/event_loop.h"
 #include "server/config_generation.h"
 #include "server/connection_slots.h"
@@ -30,8 +31,9 @@ namespace deputy {
 class Server {
  public:
   // `config_path` is the file a reload (SIGHUP, POST /reload) reads again; `config` is what it
-  // held at start. workers, limits, auth and admin are read at start only.
-  Server(Config config, std::string config_path);
+  // held at start. workers, limits, auth and admin are read at start only. `logs`, when given,
+  // gets the log settings and the access log file, and re-opens that on SIGUSR1 and SIGHUP.
+  Server(Config config, std::string config_path, ProcessLogs* logs = nullptr);
   ~Server();
 
   // Start loads the configuration's files (users, certificates, trust anchors), binds every
@@ -64,9 +66,16 @@ class Server {
   void BeginShutdown();
   void OnWorkerStopped();
   Status ReloadFailed(Status status);
+  // OpenAccessLog opens `config`'s access log file (nothing when it is stdout, or without logs).
+  Result<UniqueFd> OpenAccessLog(const Config& config) const;
+  // UseLogs applies `config`'s log settings and `access_log` (from OpenAccessLog).
+  void UseLogs(const Config& config, UniqueFd access_log);
+  // ReopenAccessLog opens the access log file again (logrotate moved it): SIGUSR1 and SIGHUP.
+  void ReopenAccessLog();
 
   const Config startup_;
   const std::string config_path_;
+  ProcessLogs* const logs_;
   EventLoop loop_;
   Metrics metrics_;
   CacheMetrics cache_metrics_{metrics_};
@@ -89,6 +98,7 @@ class Server {
   UvHandle<uv_signal_t> sigterm_;
   UvHandle<uv_signal_t> sigint_;
   UvHandle<uv_signal_t> sighup_;
+  UvHandle<uv_signal_t> sigusr1_;
   bool shutting_down_ = false;
 };
 

@@ -2,9 +2,12 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <system_error>
+#include <thread>
 
 #include "support/die.h"
 
@@ -32,6 +35,22 @@ void WriteFileOrDie(const std::string& path, const std::string& content) {
   out << content;
   out.close();
   if (!out) Die("cannot write " + path);
+}
+
+std::string ReadFileText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+bool WaitForFileLines(const std::string& path, size_t lines, Millis timeout) {
+  Deadline deadline(timeout);
+  // A file gives no event to wait for without inotify; its writer appends within milliseconds.
+  while (true) {
+    const std::string text = ReadFileText(path);
+    if (static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) >= lines) return true;
+    if (deadline.expired()) return false;
+    std::this_thread::sleep_for(Millis(5));
+  }
 }
 
 }  // namespace deputy::test

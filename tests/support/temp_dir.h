@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
+
+#include "support/wait.h"
 
 namespace deputy::test {
 
@@ -22,5 +25,12 @@ class TempDir {
 
 // WriteFileOrDie creates or replaces the file at `path`.
 void WriteFileOrDie(const std::string& path, const std::string& content);
+
+// ReadFileText is the whole file at `path`; empty when it cannot be read.
+std::string ReadFileText(const std::string& path);
+
+// WaitForFileLines waits until the file at `path` (written by another process or thread) holds
+// at least `lines` complete lines; false when `timeout` passes first.
+bool WaitForFileLines(const std::string& path, size_t lines, Millis timeout = kDefaultTimeout);
 
 }  // namespace deputy::test

@@ -7,12 +7,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 #include <thread>
 
 #include "log/warning_limiter.h"
 #include "support/socket.h"
+#include "support/temp_dir.h"
 #include "support/wait.h"
 
 namespace deputy {
@@ -65,6 +68,65 @@ TEST(ProcessLogsTest, AccessAndDiagnosticLinesGoThroughTheirOwnSinks) {
   EXPECT_TRUE(std::regex_match(
       text, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warning hello 42\n)")))
       << text;
+}
+
+TEST(ProcessLogsTest, JsonFormatWritesEachDiagnosticLineAsOneObjectEvenForBytesThatAreNotUtf8) {
+  Pipe access = MakePipe();
+  Pipe diagnostic = MakePipe();
+  {
+    ProcessLogs logs(LineQueueLimits{}, {access.write.fd(), diagnostic.write.fd()});
+    logs.SetDiagnostics(LogLevel::kInfo, LogFormat::kJson);
+    spdlog::warn("a \"quoted\" {}", std::string("\xff\xfe"));
+    spdlog::debug("below the level");
+    logs.SetDiagnostics(std::nullopt, LogFormat::kText);
+    spdlog::info("text again");
+  }
+  const std::string text = ReadAvailable(diagnostic.read.fd());
+  const size_t end = text.find('\n');
+  ASSERT_NE(end, std::string::npos) << text;
+  const nlohmann::json line = nlohmann::json::parse(text.substr(0, end), nullptr, false);
+  ASSERT_TRUE(line.is_object()) << text;
+  EXPECT_EQ(line["level"], "warn");
+  EXPECT_EQ(line["message"], "a \"quoted\" \xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_TRUE(std::regex_match(line["time"].get<std::string>(),
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
+      << line;
+  EXPECT_EQ(text.find("below the level"), std::string::npos);
+  EXPECT_TRUE(std::regex_match(text.substr(end + 1), std::regex(R"(\S+Z info text again\n)")))
+      << text;
+}
+
+TEST(ProcessLogsTest, TheAccessLogSwitchesToAFileAndBackWithoutLosingALine) {
+  Pipe access = MakePipe();
+  Pipe diagnostic = MakePipe();
+  test::TempDir dir;
+  const std::string path = dir.path() + "/access.log";
+  {
+    ProcessLogs logs(LineQueueLimits{}, {access.write.fd(), diagnostic.write.fd()});
+    WriteAccessLogLine("to the sink\n");
+    // Written before the switch: a line still queued then goes where the log goes next.
+    ASSERT_EQ(test::WaitFd(access.read.fd(), POLLIN, test::Deadline(test::kDefaultTimeout)),
+              test::WaitResult::kReady);
+    EXPECT_EQ(ReadAvailable(access.read.fd()), "to the sink\n");
+    Result<UniqueFd> file = ProcessLogs::OpenAccessLogFile(path);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    logs.UseAccessLog(std::move(file).value());
+    for (int i = 0; i < 1000; ++i) WriteAccessLogLine("to the file\n");
+    // Rotated: the file moves away, and the same path is opened again.
+    ASSERT_TRUE(test::WaitForFileLines(path, 1000));
+    ASSERT_EQ(std::rename(path.c_str(), (path + ".1").c_str()), 0);
+    Result<UniqueFd> reopened = ProcessLogs::OpenAccessLogFile(path);
+    ASSERT_TRUE(reopened.ok());
+    logs.UseAccessLog(std::move(reopened).value());
+    WriteAccessLogLine("to the new file\n");
+    ASSERT_TRUE(test::WaitForFileLines(path, 1));
+    logs.UseAccessLog(UniqueFd());
+    WriteAccessLogLine("to the sink again\n");
+  }
+  EXPECT_EQ(ReadAvailable(access.read.fd()), "to the sink again\n");
+  EXPECT_EQ(Count(test::ReadFileText(path + ".1"), "to the file\n"), 1000u);
+  EXPECT_EQ(test::ReadFileText(path), "to the new file\n");
+  EXPECT_FALSE(ProcessLogs::OpenAccessLogFile(dir.path() + "/missing/access.log").ok());
 }
 
 TEST(ProcessLogsTest, DroppedLinesAreCountedPerLog) {
