@@ -19,6 +19,8 @@ class AdminApi {
   virtual std::optional<std::string> NotReadyReason() const = 0;
   // Delegations describes every cached delegation: key, targets, age, remaining lifetime.
   virtual nlohmann::json Delegations() const = 0;
+  // Config is the configuration in force, every default filled in.
+  virtual nlohmann::json Config() const = 0;
   // Tunnels counts the open sessions by listener and phase.
   virtual nlohmann::json Tunnels() const = 0;
   // Drain stops accepting, lets sessions finish within the drain deadline, then exits; false

@@ -128,12 +128,12 @@ AdminServer::Reply AdminServer::Handle(const RequestHead& head) {
     return Reply{status, "text/plain", std::move(body), std::move(extra_headers)};
   };
   const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics" ||
-                     path == "/debug/delegations" || path == "/debug/tunnels" || path == "/drain" ||
-                     path == "/reload";
+                     path == "/debug/delegations" || path == "/debug/tunnels" ||
+                     path == "/debug/config" || path == "/drain" || path == "/reload";
   if (!known) {
     return text(404,
                 "not found; try /healthz, /readyz, /metrics, /debug/delegations, "
-                "/debug/tunnels, POST /drain or POST /reload\n");
+                "/debug/tunnels, /debug/config, POST /drain or POST /reload\n");
   }
   // Probes stay open: a kubelet or load balancer has no token.
   if (path != "/healthz" && path != "/readyz" && !Authorized(head)) {
@@ -164,6 +164,7 @@ AdminServer::Reply AdminServer::Handle(const RequestHead& head) {
     return Reply{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Serialize(), ""};
   }
   if (path == "/debug/delegations") return json(200, api_.Delegations());
+  if (path == "/debug/config") return json(200, api_.Config());
   return json(200, api_.Tunnels());
 }
 

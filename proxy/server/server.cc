@@ -115,6 +115,36 @@ Server::~Server() {
 }
 
 Status Server::Start() {
+  // First: a signal is handled once Run turns the main loop, but it must find its handler
+  // installed from the moment a listener is announced, or SIGHUP's default would end deputy.
+  for (auto* signal : {&sigterm_, &sigint_, &sighup_, &sigusr1_}) {
+    signal->Init([this](uv_signal_t* h) { return uv_signal_init(loop_.get(), h); }, this);
+  }
+  auto shut_down = [](uv_signal_t* h, int signum) {
+    // Logged once every worker refuses new clients: whoever reads the line may rely on it.
+    if (auto* self = OwnerOf<Server>(h)) self->BeginShutdown();
+    spdlog::info("received {}; shutting down", strsignal(signum));
+  };
+  uv_signal_start(sigterm_.get(), shut_down, SIGTERM);
+  uv_signal_start(sigint_.get(), shut_down, SIGINT);
+  // A SIGHUP from a terminal or a reload request must not kill running tunnels.
+  uv_signal_start(
+      sighup_.get(),
+      [](uv_signal_t* h, int) {
+        if (auto* self = OwnerOf<Server>(h)) {
+          spdlog::info("received SIGHUP: reloading {}", self->config_path_);
+          // A reload that applied opened the access log afresh; one that failed still must,
+          // or a rotation would leave deputy writing to the moved file.
+          if (!self->Reload().ok()) self->ReopenAccessLog();
+        }
+      },
+      SIGHUP);
+  uv_signal_start(
+      sigusr1_.get(),
+      [](uv_signal_t* h, int) {
+        if (auto* self = OwnerOf<Server>(h)) self->ReopenAccessLog();
+      },
+      SIGUSR1);
   const unsigned worker_count = startup_.workers.value_or(UsableCpuCount());
   Result<UniqueFd> access_log = OpenAccessLog(startup_);
   if (!access_log.ok()) return access_log.status();
@@ -159,34 +189,6 @@ Status Server::Start() {
     AnnounceListening("admin", admin_->local_endpoint());
   }
 
-  for (auto* signal : {&sigterm_, &sigint_, &sighup_, &sigusr1_}) {
-    signal->Init([this](uv_signal_t* h) { return uv_signal_init(loop_.get(), h); }, this);
-  }
-  auto shut_down = [](uv_signal_t* h, int signum) {
-    // Logged once every worker refuses new clients: whoever reads the line may rely on it.
-    if (auto* self = OwnerOf<Server>(h)) self->BeginShutdown();
-    spdlog::info("received {}; shutting down", strsignal(signum));
-  };
-  uv_signal_start(sigterm_.get(), shut_down, SIGTERM);
-  uv_signal_start(sigint_.get(), shut_down, SIGINT);
-  // A SIGHUP from a terminal or a reload request must not kill running tunnels.
-  uv_signal_start(
-      sighup_.get(),
-      [](uv_signal_t* h, int) {
-        if (auto* self = OwnerOf<Server>(h)) {
-          spdlog::info("received SIGHUP: reloading {}", self->config_path_);
-          // A reload that applied opened the access log afresh; one that failed still must,
-          // or a rotation would leave deputy writing to the moved file.
-          if (!self->Reload().ok()) self->ReopenAccessLog();
-        }
-      },
-      SIGHUP);
-  uv_signal_start(
-      sigusr1_.get(),
-      [](uv_signal_t* h, int) {
-        if (auto* self = OwnerOf<Server>(h)) self->ReopenAccessLog();
-      },
-      SIGUSR1);
   FitConnectionsToDescriptors();
   for (std::unique_ptr<Worker>& worker : workers_) {
     worker->Start();

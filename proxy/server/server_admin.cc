@@ -7,6 +7,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "config/config_writer.h"
+
 namespace deputy {
 
 namespace {
@@ -60,6 +62,10 @@ nlohmann::json ServerAdmin::Delegations() const {
                        {"stale", entry.remaining_s <= 0}});
   }
   return {{"entries", std::move(entries)}};
+}
+
+nlohmann::json ServerAdmin::Config() const {
+  return {{"generation", current_->number()}, {"config", EffectiveConfig(current_->config())}};
 }
 
 nlohmann::json ServerAdmin::Tunnels() const {

@@ -31,6 +31,7 @@ class ServerAdmin : public AdminApi {
 
   std::optional<std::string> NotReadyReason() const override;
   nlohmann::json Delegations() const override;
+  nlohmann::json Config() const override;
   nlohmann::json Tunnels() const override;
   bool Drain() override;
   Status Reload() override;

@@ -10,7 +10,9 @@
 
 #include "integration/world.h"
 #include "support/client.h"
+#include "support/metric_wait.h"
 #include "support/socket.h"
+#include "support/temp_dir.h"
 
 namespace deputy::test {
 namespace {
@@ -35,6 +37,26 @@ class AdminEndpointsTest : public ::testing::Test {
   World world_;
   std::unique_ptr<TlsServer> echo_;
 };
+
+TEST_F(AdminEndpointsTest, DebugConfigShowsTheConfigurationInForceAfterAReload) {
+  DeputyProcess& deputy = world_.StartDeputy();
+  const uint16_t admin = deputy.Port("admin");
+  nlohmann::json shown = JsonOf(AdminRequest(admin, "GET", "/debug/config"));
+  ASSERT_TRUE(shown.is_object()) << shown;
+  EXPECT_EQ(shown["generation"], 1);
+  EXPECT_EQ(shown["config"]["listeners"][0]["name"], "connect");
+  EXPECT_EQ(shown["config"]["upstream"]["buffer_bytes"], 65536) << "defaults are shown";
+
+  nlohmann::json next = world_.config;
+  next["upstream"]["buffer_bytes"] = 32768;
+  WriteFileOrDie(deputy.config_path(), next.dump());
+  auto reloaded = AdminRequest(admin, "POST", "/reload");
+  ASSERT_TRUE(reloaded);
+  ASSERT_EQ(reloaded->head.status, 200) << reloaded->body;
+  shown = JsonOf(AdminRequest(admin, "GET", "/debug/config"));
+  EXPECT_EQ(shown["generation"], 2);
+  EXPECT_EQ(shown["config"]["upstream"]["buffer_bytes"], 32768);
+}
 
 TEST_F(AdminEndpointsTest, DebugEndpointsDescribeWhatRunsAndWhatIsCached) {
   DeputyProcess& deputy = world_.StartDeputy();
@@ -116,7 +138,7 @@ TEST_F(AdminEndpointsTest, ATokenGuardsEverythingButTheProbes) {
   world_.config["admin"]["token_file"] = world_.dir.Write("admin-token", "s3cret-token\n");
   DeputyProcess& deputy = world_.StartDeputy();
   const uint16_t admin = deputy.Port("admin");
-  for (const char* path : {"/metrics", "/debug/tunnels", "/debug/delegations"}) {
+  for (const char* path : {"/metrics", "/debug/tunnels", "/debug/delegations", "/debug/config"}) {
     for (const std::string& credentials :
          {std::string(), std::string("Authorization: Bearer wrong-token!\r\n"),
           std::string("Authorization: Bearer s3cret-token-and-more\r\n"),
@@ -138,6 +160,13 @@ TEST_F(AdminEndpointsTest, ATokenGuardsEverythingButTheProbes) {
   auto drain = AdminRequest(admin, "POST", "/drain");
   ASSERT_TRUE(drain);
   EXPECT_EQ(drain->head.status, 401);
+  auto reload = AdminRequest(admin, "POST", "/reload");
+  ASSERT_TRUE(reload);
+  EXPECT_EQ(reload->head.status, 401);
+  auto metrics = AdminRequest(admin, "GET", "/metrics", "Authorization: Bearer s3cret-token\r\n");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(MetricValue(metrics->body, "deputy_config_reloads_total{result=\"ok\"}"), 0)
+      << "an unauthorised reload must not reload";
   auto still_ready = AdminRequest(admin, "GET", "/readyz");
   ASSERT_TRUE(still_ready);
   EXPECT_EQ(still_ready->head.status, 200) << "an unauthorised drain must not drain";

@@ -158,7 +158,7 @@ TEST_F(ReloadTest, TwoHundredTunnelsCarryEveryByteAcrossFiveReloads) {
                                       {{"cert_file", world_.dir.path() + "/missing.pem"},
                                        {"key_file", world_.dir.path() + "/missing.key"}}}});
   Reload(unloadable.dump(), "error");
-  EXPECT_NE(deputy.Stderr().find("missing.pem"), std::string::npos) << deputy.Stderr();
+  EXPECT_TRUE(deputy.WaitForStderr("missing.pem")) << deputy.Stderr();
   EXPECT_EQ(deputy.Port("another"), 0) << "a listener of a failed reload was bound";
   carry_data();
 
