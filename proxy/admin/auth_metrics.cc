@@ -21,9 +21,12 @@ void AuthMetrics::OnChecks(size_t running, size_t waiting) {
   metrics_.PasswordChecks("waiting").Set(static_cast<double>(waiting));
 }
 
-void AuthMetrics::OnUsersFileLoad(std::string_view listener, bool ok, size_t users) {
+void AuthMetrics::OnUsersFileLoad(std::string_view listener, bool ok) {
   metrics_.UsersFileLoads(listener, ok ? "ok" : "error").Increment();
-  if (ok) metrics_.ProxyUsers(listener).Set(static_cast<double>(users));
+}
+
+void AuthMetrics::OnUsersInForce(std::string_view listener, size_t users) {
+  metrics_.ProxyUsers(listener).Set(static_cast<double>(users));
 }
 
 }  // namespace deputy

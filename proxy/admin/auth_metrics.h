@@ -16,7 +16,9 @@ class AuthMetrics : public AuthObserver {
   void OnAuthentication(std::string_view listener, AuthResult result) override;
   // OnChecks records the password checks running on worker threads and waiting for one.
   void OnChecks(size_t running, size_t waiting);
-  void OnUsersFileLoad(std::string_view listener, bool ok, size_t users) override;
+  void OnUsersFileLoad(std::string_view listener, bool ok) override;
+  // OnUsersInForce records how many users `listener` has in the configuration that applies.
+  void OnUsersInForce(std::string_view listener, size_t users);
 
  private:
   Metrics& metrics_;

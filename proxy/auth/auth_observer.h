@@ -38,8 +38,8 @@ class AuthObserver {
 
   virtual void OnAuthentication(std::string_view listener, AuthResult result) = 0;
   // A users file was read, at start or for a reload: `ok` false when it was refused (the
-  // reload fails, and the users read before stay in force); `users` is its count when ok.
-  virtual void OnUsersFileLoad(std::string_view listener, bool ok, size_t users) = 0;
+  // reload fails, and the users read before stay in force).
+  virtual void OnUsersFileLoad(std::string_view listener, bool ok) = 0;
 };
 
 }  // namespace deputy

@@ -55,8 +55,9 @@ void CacheIndex::Insert(const Key& key, const std::string& share,
   Enforce();
 }
 
-void CacheIndex::SetLimits(Limits limits) {
+void CacheIndex::SetLimits(Limits limits, Clock::time_point now) {
   limits_ = limits;
+  DropExpired(now);
   for (auto share = shares_.begin(); share != shares_.end();) {
     // Erasing a share's last entry erases the share, so count first and step on before.
     auto next = std::next(share);

@@ -55,8 +55,9 @@ class CacheIndex {
               std::shared_ptr<const Delegation> delegation, Clock::time_point expires,
               Clock::time_point now);
 
-  // SetLimits changes the bounds (a reload), evicting until they hold.
-  void SetLimits(Limits limits);
+  // SetLimits changes the bounds (a reload): entries expired at `now` go first, then the least
+  // recently used until the bounds hold.
+  void SetLimits(Limits limits, Clock::time_point now);
   // Clear removes every entry, each counted as evicted for `reason`.
   void Clear(EvictionReason reason);
 

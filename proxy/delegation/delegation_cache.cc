@@ -49,6 +49,7 @@ class DelegationCache::Waiter : public DelegationLookup {
 struct DelegationCache::Flight {
   Key key;
   std::shared_ptr<const DiscoverySettings> settings;  // what it was started with
+  uint64_t source = 0;                                // the cache's source_ then
   std::string share;                                  // the registrable domain of key.first
   EventLoop* loop = nullptr;                          // where the fetch runs
   std::unique_ptr<HttpsFetch> fetch;
@@ -99,8 +100,11 @@ DelegationCache::DelegationCache(std::shared_ptr<const DiscoverySettings> settin
 bool DelegationCache::Reconfigure(std::shared_ptr<const DiscoverySettings> settings) {
   std::lock_guard lock(mutex_);
   const bool flush = !SameSource(*settings, *settings_);
-  if (flush) entries_.Clear(EvictionReason::kReload);
-  entries_.SetLimits(IndexLimits(settings->config));
+  if (flush) {
+    entries_.Clear(EvictionReason::kReload);
+    ++source_;
+  }
+  entries_.SetLimits(IndexLimits(settings->config), Clock::now());
   settings_ = std::move(settings);
   ReportSizeLocked();
   return flush;
@@ -128,7 +132,7 @@ std::unique_ptr<DelegationLookup> DelegationCache::Lookup(EventLoop& loop, DnsRe
     return waiter;
   }
   ReportSizeLocked();  // Find drops an expired entry
-  auto flight = flights_.find(key);
+  auto flight = flights_.find({key, source_});
   if (flight != flights_.end()) {
     waiter->link()->flight = flight->second.get();
     flight->second->waiters.push_back(waiter->link());
@@ -155,6 +159,7 @@ std::unique_ptr<DelegationLookup> DelegationCache::Lookup(EventLoop& loop, DnsRe
   Flight* raw = started.get();
   started->key = key;
   started->settings = settings_;
+  started->source = source_;
   started->share = std::move(share);
   started->loop = &loop;
   started->started = Clock::now();
@@ -164,7 +169,7 @@ std::unique_ptr<DelegationLookup> DelegationCache::Lookup(EventLoop& loop, DnsRe
                                                 settings.tls->get(), LimitsOf(settings));
   waiter->link()->flight = raw;
   started->waiters.push_back(waiter->link());
-  flights_.emplace(key, std::move(started));
+  flights_.emplace(FlightKey{key, source_}, std::move(started));
   ReportFlightsLocked();
   // Start answers from the loop, so nothing else can reach this flight before it returns but
   // other threads, which only join it; the fetch itself is this thread's.
@@ -196,7 +201,7 @@ size_t DelegationCache::fetches_in_flight() const {
 }
 
 std::unique_ptr<DelegationCache::Flight> DelegationCache::Detach(Flight* flight) {
-  auto it = flights_.find(flight->key);
+  auto it = flights_.find({flight->key, flight->source});
   if (it == flights_.end() || it->second.get() != flight) return nullptr;
   std::unique_ptr<Flight> owned = std::move(it->second);
   flights_.erase(it);
@@ -236,7 +241,7 @@ void DelegationCache::Discard(EventLoop& current, std::unique_ptr<Flight> flight
 void DelegationCache::OnFetched(Flight* flight, Result<FetchResult> result, DnsResolver& resolver) {
   {
     std::lock_guard lock(mutex_);
-    auto it = flights_.find(flight->key);
+    auto it = flights_.find({flight->key, flight->source});
     if (it == flights_.end() || it->second.get() != flight) return;  // cancelled from elsewhere
     // Lookups of this key keep joining until the answer is stored, so none starts a second
     // fetch while this one is interpreted.
@@ -248,8 +253,9 @@ void DelegationCache::OnFetched(Flight* flight, Result<FetchResult> result, DnsR
 
   std::unique_lock lock(mutex_);
   std::unique_ptr<Flight> done = Detach(flight);
-  // An answer fetched from where a reload no longer looks is handed out, never kept.
-  if (delegation.ok() && SameSource(*done->settings, *settings_)) {
+  // An answer fetched from where a reload no longer looks goes to the lookups that were
+  // waiting for it, and is never kept.
+  if (delegation.ok() && done->source == source_) {
     StoreLocked(done->key, done->share, *delegation);
   }
   std::vector<std::shared_ptr<Link>> waiters = std::move(done->waiters);

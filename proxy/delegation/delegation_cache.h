@@ -88,6 +88,9 @@ class DelegationCache {
   struct Link;
   struct Flight;
   using Key = CacheIndex::Key;
+  // A flight is of one key and one source: after a flush, lookups of a key never join a fetch
+  // from where the cache no longer looks.
+  using FlightKey = std::pair<Key, uint64_t>;
 
   void OnFetched(Flight* flight, Result<FetchResult> result, DnsResolver& resolver);
   // Detach removes a flight from the table, under the lock, and returns its ownership.
@@ -116,9 +119,10 @@ class DelegationCache {
   CacheObserver& observer_;
   const PublicSuffixList public_suffixes_;
   mutable std::mutex mutex_;
-  std::shared_ptr<const DiscoverySettings> settings_;             // locked
-  CacheIndex entries_;                                            // locked
-  std::map<Key, std::unique_ptr<Flight>> flights_;                // locked
+  std::shared_ptr<const DiscoverySettings> settings_;  // locked
+  uint64_t source_ = 0;  // locked; counts the flushes: the source new flights fetch from
+  CacheIndex entries_;   // locked
+  std::map<FlightKey, std::unique_ptr<Flight>> flights_;          // locked
   std::map<std::string, size_t, std::less<>> flights_per_share_;  // locked
 };
 

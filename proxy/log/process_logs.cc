@@ -69,8 +69,9 @@ ProcessLogs::ProcessLogs(LineQueueLimits limits, LogSinks sinks,
       access_(access_fd_ ? access_fd_.get() : sinks.access_fd, limits),
       diagnostic_(std::make_shared<LineWriter>(sinks.diagnostic_fd, limits)),
       previous_(spdlog::default_logger()) {
-  const spdlog::level::level_enum level = previous_ ? previous_->level() : spdlog::level::info;
-  spdlog::set_default_logger(MakeLogger(std::make_shared<LineWriterSink>(diagnostic_), level));
+  start_level_ = previous_ ? previous_->level() : spdlog::level::info;
+  spdlog::set_default_logger(
+      MakeLogger(std::make_shared<LineWriterSink>(diagnostic_), start_level_));
   installed_logs.store(this, std::memory_order_release);
 }
 
@@ -97,8 +98,8 @@ void ProcessLogs::SetDiagnostics(std::optional<LogLevel> level, LogFormat format
   std::shared_ptr<spdlog::logger> logger = spdlog::default_logger();
   if (fixed_level_) {
     logger->set_level(*fixed_level_);
-  } else if (level) {
-    logger->set_level(ToSpdlogLevel(*level));
+  } else {
+    logger->set_level(level ? ToSpdlogLevel(*level) : start_level_);
   }
   if (format == LogFormat::kJson) {
     logger->set_formatter(std::make_unique<JsonLogFormatter>());

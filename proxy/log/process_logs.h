@@ -54,8 +54,8 @@ class ProcessLogs {
   const LineWriter& access() const { return access_; }
   const LineWriter& diagnostic() const { return *diagnostic_; }
 
-  // SetDiagnostics sets the diagnostic log's level (unless the command line fixed it) and line
-  // format, from the next line on; from any thread.
+  // SetDiagnostics sets the diagnostic log's level (unless the command line fixed it; absent,
+  // the level deputy started with) and line format, from the next line on; from any thread.
   void SetDiagnostics(std::optional<LogLevel> level, LogFormat format);
 
   // OpenAccessLogFile opens `path` for appending, creating it (mode 0640) if missing, for
@@ -72,6 +72,7 @@ class ProcessLogs {
   // file is duplicated, so switching never races a write under way.
   UniqueFd access_fd_;
   std::optional<spdlog::level::level_enum> fixed_level_;
+  spdlog::level::level_enum start_level_;  // what an absent log.level means
   LineWriter access_;
   std::shared_ptr<LineWriter> diagnostic_;  // shared with the spdlog sink
   std::shared_ptr<spdlog::logger> previous_;

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "base/text_file.h"
+#include "net/address.h"
 
 namespace deputy {
 
@@ -45,21 +46,10 @@ void WarnIfMixedHashes(const SharedUsers& users) {
       users.listener());
 }
 
-// LoadListenerTls creates `listener`'s server context and records the load in the metrics.
+// LoadListenerTls creates `listener`'s server context and counts the load.
 Result<TlsServerContext> LoadListenerTls(const ListenerConfig& listener, Metrics& metrics) {
-  for (std::string_view result : {"ok", "error"}) metrics.ListenerTlsLoads(listener.name, result);
-  for (std::string_view result : {"ok", "ok_with_client_cert", "error"}) {
-    metrics.ClientTlsHandshakes(listener.name, result);
-  }
   Result<TlsServerContext> context = TlsServerContext::Create(*listener.tls);
   metrics.ListenerTlsLoads(listener.name, context.ok() ? "ok" : "error").Increment();
-  if (!context.ok() || context->not_after() == 0) return context;  // unreadable: no gauge
-  metrics.ListenerCertificateExpiry(listener.name).Set(static_cast<double>(context->not_after()));
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  if (context->not_after() <= now) {
-    spdlog::warn("listener {}: the certificate in {} has expired; clients will refuse it",
-                 listener.name, listener.tls->cert_file);
-  }
   return context;
 }
 
@@ -77,8 +67,34 @@ ConfigGeneration::ConfigGeneration(Config config, uint64_t number)
       policy_(config_.policy) {}
 
 std::string ConfigGeneration::SocketKey(const ListenerConfig& listener) {
-  const std::string address = listener.address.ToString();
+  // The address as parsed, so that two spellings of one IPv6 address are one socket.
+  const std::optional<IpEndpoint> endpoint =
+      ParseIpLiteral(listener.address.host, listener.address.port);
+  const std::string address = endpoint ? endpoint->ToString() : listener.address.ToString();
   return listener.address.port == 0 ? listener.name + "@" + address : address;
+}
+
+void ConfigGeneration::Publish(Metrics& metrics, AuthMetrics& auth_metrics) const {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  for (const Listener& state : listeners_) {
+    const ListenerConfig& listener = *state.config;
+    if (state.users) {
+      auth_metrics.Register(listener.name);
+      auth_metrics.OnUsersInForce(listener.name, state.users->Get()->size());
+    }
+    if (!state.tls) continue;
+    for (std::string_view result : {"ok", "error"}) metrics.ListenerTlsLoads(listener.name, result);
+    for (std::string_view result : {"ok", "ok_with_client_cert", "error"}) {
+      metrics.ClientTlsHandshakes(listener.name, result);
+    }
+    const int64_t not_after = state.tls->not_after();
+    if (not_after == 0) continue;  // unreadable: neither a gauge nor a warning
+    metrics.ListenerCertificateExpiry(listener.name).Set(static_cast<double>(not_after));
+    if (not_after <= now) {
+      spdlog::warn("listener {}: the certificate in {} has expired; clients will refuse it",
+                   listener.name, listener.tls->cert_file);
+    }
+  }
 }
 
 const ConfigGeneration::Listener* ConfigGeneration::Find(const std::string& name) const {
@@ -111,7 +127,6 @@ Result<std::shared_ptr<const ConfigGeneration>> ConfigGeneration::Load(Config co
     state.config = &listener;
     state.socket_key = SocketKey(listener);
     if (listener.auth) {
-      services.auth_metrics.Register(listener.name);
       auto users =
           SharedUsers::Load(listener.name, listener.auth->users_file, services.auth_metrics);
       if (!users.ok()) return InListener(listener, users.status());

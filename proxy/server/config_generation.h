@@ -52,6 +52,11 @@ class ConfigGeneration {
   static Result<std::shared_ptr<const ConfigGeneration>> Load(Config config, uint64_t number,
                                                               const Services& services);
 
+  // Publish sets the gauges that describe what is in force (users per listener, certificate
+  // expiry) and the series of its listeners at zero: called once the generation applies, so a
+  // reload that fails shows nothing of the files it read.
+  void Publish(Metrics& metrics, AuthMetrics& auth_metrics) const;
+
   ConfigGeneration(const ConfigGeneration&) = delete;
   ConfigGeneration& operator=(const ConfigGeneration&) = delete;
 

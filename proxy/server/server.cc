@@ -242,6 +242,7 @@ Result<std::vector<Worker::Sockets>> Server::OpenSockets(const ConfigGeneration&
 }
 
 void Server::Register(const ConfigGeneration& generation) {
+  generation.Publish(metrics_, auth_metrics_);
   for (const ConfigGeneration::Listener& listener : generation.listeners()) {
     metrics_.AddListener(listener.config->name);
   }
@@ -259,6 +260,12 @@ Status Server::Reload() {
   Result<Config> read = LoadConfig(config_path_);
   if (!read.ok()) return ReloadFailed(read.status());
   WarnRestartOnly(startup_, *read);
+  // What applies only at restart stays as read at start, in the generation too, so that
+  // /debug/config shows what is in force.
+  read->workers = startup_.workers;
+  read->limits = startup_.limits;
+  read->auth = startup_.auth;
+  read->admin = startup_.admin;
   auto loaded =
       ConfigGeneration::Load(std::move(read).value(), current_->number() + 1, LoadServices());
   if (!loaded.ok()) return ReloadFailed(loaded.status());
@@ -289,6 +296,11 @@ Status Server::Reload() {
     const ConfigGeneration::Listener* before = current_->Find(listener.config->name);
     if (before == nullptr) {
       added.push_back(listener.config->name);
+      // A new name on an address kept from another listener has no new socket to announce.
+      const bool announced = std::any_of(opened.begin(), opened.end(), [&](const Opened& o) {
+        return o.listener == listener.config->name;
+      });
+      if (!announced) AnnounceListening(listener.config->name, sockets_.at(listener.socket_key));
     } else if (before->socket_key != listener.socket_key) {
       rebound.push_back(listener.config->name);
     }

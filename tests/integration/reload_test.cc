@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/unique_fd.h"
@@ -159,7 +160,6 @@ TEST_F(ReloadTest, TwoHundredTunnelsCarryEveryByteAcrossFiveReloads) {
                                        {"key_file", world_.dir.path() + "/missing.key"}}}});
   Reload(unloadable.dump(), "error");
   EXPECT_TRUE(deputy.WaitForStderr("missing.pem")) << deputy.Stderr();
-  EXPECT_EQ(deputy.Port("another"), 0) << "a listener of a failed reload was bound";
   carry_data();
 
   // 5. Valid, changing what new sessions get (a smaller buffer): established tunnels go on.
@@ -194,11 +194,57 @@ TEST_F(ReloadTest, AListenerMovedToAnotherPortRefusesOnTheOldOneWhileItsTunnelsG
   moved["listeners"][0]["address"] = "127.0.0.1:" + std::to_string(after);
   Reload(moved.dump(), "ok");
   EXPECT_TRUE(Refuses(before));
+  ASSERT_TRUE(deputy.WaitForStderr("\"address\":\"127.0.0.1:" + std::to_string(after) + "\""));
   EXPECT_EQ(deputy.Port("connect"), after);
   World::Opened moved_tunnel = OpenTunnelOn(after);
   ExpectEcho(tunnel, 2048);
   World::ExpectTunnelEndsCleanly(tunnel);
   World::ExpectTunnelEndsCleanly(moved_tunnel);
+}
+
+TEST_F(ReloadTest, ABindFailureFailsTheWholeReloadAndLeavesNoSocketBehind) {
+  DeputyProcess& deputy = Start();
+  const uint16_t free_port = FreeLoopbackPort();
+  ASSERT_NE(free_port, 0);
+  nlohmann::json two = world_.config;
+  two["listeners"].push_back({{"name", "first"},
+                              {"type", "connect"},
+                              {"address", "127.0.0.1:" + std::to_string(free_port)}});
+  // The echo server listens there: binding it fails, after "first" was bound.
+  two["listeners"].push_back({{"name", "second"},
+                              {"type", "connect"},
+                              {"address", "127.0.0.1:" + std::to_string(echo_->port())}});
+  Reload(two.dump(), "error");
+  EXPECT_TRUE(deputy.WaitForStderr("listener second: cannot listen")) << deputy.Stderr();
+  EXPECT_TRUE(Refuses(free_port)) << "a socket of the failed reload stayed open";
+  world_.ExpectTunnel("example.org:xmpp-client");
+
+  two["listeners"].erase(2);
+  Reload(two.dump(), "ok");
+  World::Opened on_first = OpenTunnelOn(free_port);
+  World::ExpectTunnelEndsCleanly(on_first);
+}
+
+TEST_F(ReloadTest, ALookupAfterAFlushDoesNotJoinAFetchFromTheOldSource) {
+  WellKnownServer::Response slow;
+  slow.headers = {{"Cache-Control", "max-age=3600"}, {"Content-Type", "application/json"}};
+  slow.body =
+      nlohmann::json::array({World::Entry("xmpp.example.com", echo_->port(), "example.com")})
+          .dump();
+  slow.delay_ms = 1000;
+  world_.PublishResponse("xmpp-client", slow);
+  Start();
+  std::thread before([&] { world_.ExpectTunnel("example.org:xmpp-client"); });
+  ASSERT_TRUE(world_.well_known->WaitForRequests(
+      std::string(World::kWellKnownPrefix) + "xmpp-client", 1, kDefaultTimeout));
+  nlohmann::json config = world_.config;
+  config["discovery"]["url_template"] =
+      config["discovery"]["url_template"].get<std::string>() + "?reloaded=1";
+  Reload(config.dump(), "ok");
+  world_.ExpectTunnel("example.org:xmpp-client");
+  before.join();
+  EXPECT_EQ(world_.Fetches("xmpp-client"), 2)
+      << "the lookup after the reload joined the fetch from the old URL";
 }
 
 TEST_F(ReloadTest, ANewUrlTemplateOrNewTrustAnchorsFlushTheCacheAndANewTtlBoundDoesNot) {

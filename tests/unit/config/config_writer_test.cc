@@ -20,6 +20,25 @@ Config Parse(const Json& document) {
   return config.ok() ? std::move(config).value() : Config{};
 }
 
+// ExpectShown expects every value of `file` in `effective` at the same place (an array element
+// by element), so a setting the writer leaves out fails here.
+void ExpectShown(const Json& file, const Json& effective, const std::string& path = "") {
+  if (file.is_object()) {
+    ASSERT_TRUE(effective.is_object()) << path;
+    for (const auto& [key, value] : file.items()) {
+      ASSERT_TRUE(effective.contains(key)) << path << "." << key << " is not shown";
+      ExpectShown(value, effective[key], path + "." + key);
+    }
+  } else if (file.is_array() && !file.empty() && file[0].is_object()) {
+    ASSERT_TRUE(effective.is_array() && effective.size() == file.size()) << path;
+    for (size_t i = 0; i < file.size(); ++i) {
+      ExpectShown(file[i], effective[i], path + "[" + std::to_string(i) + "]");
+    }
+  } else {
+    EXPECT_EQ(effective, file) << path;
+  }
+}
+
 TEST(ConfigWriterTest, EveryKindOfSettingReadsBackToTheSameConfiguration) {
   const Json file = {
       {"workers", 3},
@@ -69,6 +88,7 @@ TEST(ConfigWriterTest, EveryKindOfSettingReadsBackToTheSameConfiguration) {
       {"services", {{"xmpp-client", 5222}}},
   };
   const Json effective = EffectiveConfig(Parse(file));
+  ExpectShown(file, effective);
   EXPECT_EQ(EffectiveConfig(Parse(effective)), effective);
   EXPECT_EQ(effective["discovery"]["url_template"],
             "https://{domain}/.well-known/service/{service}")

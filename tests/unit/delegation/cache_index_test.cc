@@ -75,7 +75,7 @@ TEST_F(CacheIndexTest, LowerLimitsEvictTheLeastRecentlyUsedPerShareThenOverall) 
   PutIn("two.example", {"a.two.example", "s"});
   PutIn("three.example", {"a.three.example", "s"});
   ASSERT_TRUE(Has({"a.one.example", "s"}));  // b is now one.example's least recently used
-  index_->SetLimits({.max_entries = 3, .max_bytes = 1 << 20, .max_per_domain = 2});
+  index_->SetLimits({.max_entries = 3, .max_bytes = 1 << 20, .max_per_domain = 2}, now_);
   EXPECT_EQ(index_->size(), 3u);
   EXPECT_EQ(evictions_[EvictionReason::kDomainShare], 1);
   EXPECT_EQ(evictions_[EvictionReason::kLru], 1);
@@ -85,7 +85,7 @@ TEST_F(CacheIndexTest, LowerLimitsEvictTheLeastRecentlyUsedPerShareThenOverall) 
   EXPECT_TRUE(Has({"a.two.example", "s"}));
   EXPECT_TRUE(Has({"a.three.example", "s"}));
 
-  index_->SetLimits({.max_entries = 10, .max_bytes = 1 << 20, .max_per_domain = 0});
+  index_->SetLimits({.max_entries = 10, .max_bytes = 1 << 20, .max_per_domain = 0}, now_);
   EXPECT_EQ(index_->size(), 0u) << "a share of none holds nothing";
   EXPECT_EQ(index_->ShareSize("one.example"), 0u);
 }
