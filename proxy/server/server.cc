@@ -64,6 +64,14 @@ double SecondsSinceEpoch() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// Names joins `names` with commas, or says "none".
+std::string Names(const std::vector<std::string>& names) {
+  if (names.empty()) return "none";
+  std::string joined;
+  for (const std::string& name : names) joined += (joined.empty() ? "" : ", ") + name;
+  return joined;
+}
+
 // WarnRestartOnly names the settings a reload changed that only a restart applies.
 void WarnRestartOnly(const Config& running, const Config& read) {
   std::vector<std::string> changed;
@@ -72,18 +80,8 @@ void WarnRestartOnly(const Config& running, const Config& read) {
   if (read.auth != running.auth) changed.push_back("auth");
   if (read.admin != running.admin) changed.push_back("admin");
   if (changed.empty()) return;
-  std::string names;
-  for (const std::string& name : changed) names += (names.empty() ? "" : ", ") + name;
   spdlog::warn("reload: {} changed, which only a restart applies; the values read at start stay",
-               names);
-}
-
-// Names joins the listener names of `listeners`, or says "none".
-std::string Names(const std::vector<std::string>& listeners) {
-  if (listeners.empty()) return "none";
-  std::string names;
-  for (const std::string& name : listeners) names += (names.empty() ? "" : ", ") + name;
-  return names;
+               Names(changed));
 }
 
 }  // namespace
