@@ -105,13 +105,16 @@ test: deps test-deps
 	ctest --test-dir $(TEST_DIR) --output-on-failure -j $(CTEST_JOBS)
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer, built with clang (it
-# compiles this code under the sanitizers in about 60 % of gcc's time, and shares its runtimes
-# with the fuzzers). The build runs the test binary too (gtest test discovery), so the sanitizer
-# settings apply to both steps. Benchmarks are not built here: ctest never runs them, and
-# `make test` compiles them.
+# compiles this code under the sanitizers in about 60 % of gcc's time). The fuzzers are built in
+# the same tree, so `make fuzz` after this compiles no deputy_core of its own. The build runs the
+# test binary too (gtest test discovery), so the sanitizer settings apply to both steps.
+# Benchmarks are not built here: ctest never runs them, and `make test` compiles them.
+ASAN_CONFIGURE := cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DDEPUTY_SANITIZE=ON -DDEPUTY_FUZZ=ON -DDEPUTY_BUILD_BENCH=OFF \
+	-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+
 test-sanitize: deps test-deps clang-deps
-	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEPUTY_SANITIZE=ON \
-	  -DDEPUTY_BUILD_BENCH=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+	$(ASAN_CONFIGURE)
 	$(SANITIZE_ENV) cmake --build $(ASAN_DIR) -j $(JOBS)
 	$(SANITIZE_ENV) ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(CTEST_JOBS)
 
@@ -131,30 +134,27 @@ demo: build
 	$(DEMO_BIN)
 
 clean:
-	rm -rf $(BUILD_DIR) $(TEST_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) build-tools
+	rm -rf $(BUILD_DIR) $(TEST_DIR) $(ASAN_DIR) $(TSAN_DIR) build-tools
 
-# Fuzzers (tests/fuzz): one libFuzzer binary per parser of untrusted input, built with clang and
-# run for FUZZ_SECONDS each over its seed corpus. The repository's corpus is only read; new
-# inputs go to $(FUZZ_DIR)/corpus and crashes to $(FUZZ_DIR)/artifacts. deputy_core and llhttp
-# are instrumented too, so the fuzzers are guided by the parsers' own coverage.
-FUZZ_DIR ?= build-fuzz
+# Fuzzers (tests/fuzz): one libFuzzer binary per parser of untrusted input, built in the clang
+# ASan + UBSan tree of test-sanitize ($(ASAN_DIR)/fuzz) and run for FUZZ_SECONDS each over its
+# seed corpus. The repository's corpus is only read; new inputs go to $(FUZZ_DIR)/corpus and
+# crashes to $(FUZZ_DIR)/artifacts. deputy_core and llhttp report their coverage there too, so
+# the fuzzers are guided by the parsers' own code.
+FUZZ_DIR ?= $(ASAN_DIR)
 
 FUZZ_SECONDS ?= 30
-FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
-	-fno-omit-frame-pointer
 FUZZERS := $(patsubst tests/fuzz/%_fuzzer.cc,%,$(wildcard tests/fuzz/*_fuzzer.cc))
 
 fuzz: deps clang-deps
-	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DDEPUTY_FUZZ=ON -DDEPUTY_SANITIZE=OFF \
-	  -DCMAKE_C_FLAGS="$(FUZZ_FLAGS)" -DCMAKE_CXX_FLAGS="$(FUZZ_FLAGS)"
-	cmake --build $(FUZZ_DIR) -j $(JOBS) --target deputy_fuzzers
+	$(ASAN_CONFIGURE)
+	cmake --build $(ASAN_DIR) -j $(JOBS) --target deputy_fuzzers
 	@failed=""; \
 	for f in $(FUZZERS); do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$f $(FUZZ_DIR)/artifacts; \
 	  dict=; [ -f tests/fuzz/$$f.dict ] && dict=-dict=tests/fuzz/$$f.dict; \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
-	  $(FUZZ_DIR)/fuzz/$${f}_fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
+	  $(ASAN_DIR)/fuzz/$${f}_fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
 	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$$f- $(FUZZ_DIR)/corpus/$$f tests/fuzz/corpus/$$f \
 	    || failed="$$failed $$f"; \
 	done; \
