@@ -247,6 +247,14 @@ void Metrics::AddListener(const std::string& listener) {
   SessionsInPhase(listener);
 }
 
+std::vector<std::string> Metrics::PhaseListeners() {
+  std::lock_guard lock(phase_gauges_mutex_);
+  std::vector<std::string> names;
+  names.reserve(phase_gauges_.size());
+  for (const auto& [name, gauges] : phase_gauges_) names.push_back(name);
+  return names;
+}
+
 const Metrics::PhaseGauges& Metrics::SessionsInPhase(const std::string& listener) {
   std::lock_guard lock(phase_gauges_mutex_);
   auto [it, added] = phase_gauges_.try_emplace(listener);

@@ -50,6 +50,9 @@ class Metrics {
   // Sessions of `listener` in each phase now, one gauge per phase, made by AddListener; the
   // reference stays valid as long as the Metrics.
   const PhaseGauges& SessionsInPhase(const std::string& listener);
+  // PhaseListeners names every listener SessionsInPhase has gauges for, in order: those of the
+  // configuration in force and those a reload removed, whose sessions may still run.
+  std::vector<std::string> PhaseListeners();
   prometheus::Histogram& LookupDuration() { return *lookup_duration_; }
   prometheus::Gauge& CacheEntries() { return *cache_entries_; }
   prometheus::Gauge& CacheBytes() { return *cache_bytes_; }

@@ -233,9 +233,44 @@ void DelegationCache::Discard(EventLoop& current, std::unique_ptr<Flight> flight
   // before any waiter can go, and a finished flight is never cancelled.
   if (flight->loop == &current) return;  // destroyed here, on its own loop
   // The fetch belongs to another worker's loop; it is closed there. Its callback may still run
-  // first: OnFetched then finds the flight gone.
+  // first: OnFetched then finds the flight gone. Its last waiter was elsewhere, so its loop's
+  // watcher hears of it.
   EventLoop* owner = flight->loop;
-  owner->Post([cancelled = std::shared_ptr<Flight>(std::move(flight))] {});
+  owner->Post([this, owner, cancelled = std::shared_ptr<Flight>(std::move(flight))]() mutable {
+    cancelled.reset();
+    FetchEnded(*owner);
+  });
+}
+
+void DelegationCache::FetchEnded(const EventLoop& loop) {
+  std::function<void()> watcher;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = fetch_watchers_.find(&loop);
+    if (found == fetch_watchers_.end()) return;
+    watcher = found->second;
+  }
+  watcher();
+}
+
+bool DelegationCache::WaitedOnElsewhere(const EventLoop& loop) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, flight] : flights_) {
+    if (flight->loop != &loop) continue;
+    for (const std::shared_ptr<Link>& link : flight->waiters) {
+      if (link->loop != &loop) return true;
+    }
+  }
+  return false;
+}
+
+void DelegationCache::WatchFetchesOn(const EventLoop& loop, std::function<void()> ended) {
+  std::lock_guard lock(mutex_);
+  if (ended) {
+    fetch_watchers_[&loop] = std::move(ended);
+  } else {
+    fetch_watchers_.erase(&loop);
+  }
 }
 
 void DelegationCache::OnFetched(Flight* flight, Result<FetchResult> result, DnsResolver& resolver) {
@@ -273,6 +308,8 @@ void DelegationCache::OnFetched(Flight* flight, Result<FetchResult> result, DnsR
   } else {
     Deliver(loop, std::move(waiters), delegation.status());
   }
+  // Whoever waited: a waiter of another loop may have left while the answer was interpreted.
+  FetchEnded(loop);
 }
 
 void DelegationCache::Deliver(EventLoop& current, std::vector<std::shared_ptr<Link>> waiters,

@@ -63,6 +63,13 @@ class DelegationCache {
   // AbandonFlightsOn ends the fetches running on `loop`, whose thread is stopping: they are
   // closed now and their waiters, on any loop, told so. Called on `loop`'s thread.
   void AbandonFlightsOn(EventLoop& loop);
+  // WaitedOnElsewhere tells whether a fetch running on `loop` has a waiter on another loop: a
+  // draining worker keeps its loop until they have their answer, rather than fail them.
+  bool WaitedOnElsewhere(const EventLoop& loop) const;
+  // WatchFetchesOn has `ended` called on `loop`'s thread when a fetch that ran there is answered,
+  // or is cancelled by a waiter of another loop; nullptr stops it. Any thread. (One cancelled by
+  // a waiter of `loop` itself needs no call: that waiter's owner is running there already.)
+  void WatchFetchesOn(const EventLoop& loop, std::function<void()> ended);
 
   // Reconfigure makes `settings` the ones new fetches and the limits use, from any thread. The
   // cache is flushed when url_template or the trust anchors changed (answers got another way
@@ -99,7 +106,7 @@ class DelegationCache {
   void Unlink(const std::shared_ptr<Link>& link);
   // Discard destroys a cancelled flight's fetch on the loop it runs on; `current` is the
   // calling thread's loop.
-  static void Discard(EventLoop& current, std::unique_ptr<Flight> flight);
+  void Discard(EventLoop& current, std::unique_ptr<Flight> flight);
   Result<std::shared_ptr<const Delegation>> Interpret(const Flight& flight, DnsResolver& resolver,
                                                       const Result<FetchResult>& result);
   // Deliver hands `result` to every waiter of a finished flight, each on its own loop.
@@ -115,6 +122,8 @@ class DelegationCache {
   static CacheIndex::Limits IndexLimits(const DiscoveryConfig& config);
   // ForgetLocked drops a finished or cancelled flight from the per-share count.
   void ForgetLocked(const Flight& flight);
+  // FetchEnded runs the watcher of `loop` (WatchFetchesOn), on its thread.
+  void FetchEnded(const EventLoop& loop);
 
   CacheObserver& observer_;
   const PublicSuffixList public_suffixes_;
@@ -122,8 +131,9 @@ class DelegationCache {
   std::shared_ptr<const DiscoverySettings> settings_;  // locked
   uint64_t source_ = 0;  // locked; counts the flushes: the source new flights fetch from
   CacheIndex entries_;   // locked
-  std::map<FlightKey, std::unique_ptr<Flight>> flights_;          // locked
-  std::map<std::string, size_t, std::less<>> flights_per_share_;  // locked
+  std::map<FlightKey, std::unique_ptr<Flight>> flights_;              // locked
+  std::map<std::string, size_t, std::less<>> flights_per_share_;      // locked
+  std::map<const EventLoop*, std::function<void()>> fetch_watchers_;  // locked
 };
 
 }  // namespace deputy

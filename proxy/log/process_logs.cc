@@ -118,7 +118,12 @@ Result<UniqueFd> ProcessLogs::OpenAccessLogFile(const std::string& path) {
 }
 
 void ProcessLogs::UseAccessLog(UniqueFd file) {
-  if (!access_fd_) return;
+  if (!access_fd_) {
+    // The duplicate of stdout that lines go through could not be made at start (no descriptor
+    // left): there is nothing to switch, and saying so beats a file that stays empty.
+    if (file) spdlog::error("access log: cannot switch to the file; lines keep going to stdout");
+    return;
+  }
   const int source = file ? file.get() : sinks_.access_fd;
   // dup3 swaps what the descriptor refers to in one step; a write under way finishes on the
   // file it started on.

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "config/config_writer.h"
 
@@ -72,9 +73,12 @@ nlohmann::json ServerAdmin::Tunnels() const {
   nlohmann::json listeners = nlohmann::json::object();
   nlohmann::json all = nlohmann::json::object();
   int64_t total = 0;
+  std::set<std::string> configured;
   for (const ConfigGeneration::Listener& state : current_->listeners()) {
-    const ListenerConfig& listener = *state.config;
-    const Metrics::PhaseGauges& gauges = metrics_.SessionsInPhase(listener.name);
+    configured.insert(state.config->name);
+  }
+  for (const std::string& listener : metrics_.PhaseListeners()) {
+    const Metrics::PhaseGauges& gauges = metrics_.SessionsInPhase(listener);
     nlohmann::json phases = nlohmann::json::object();
     int64_t sessions = 0;
     for (size_t i = 0; i < kSessionPhases; ++i) {
@@ -84,9 +88,14 @@ nlohmann::json ServerAdmin::Tunnels() const {
       all[name] = all.value(name, int64_t{0}) + count;
       sessions += count;
     }
+    // A listener a reload removed is shown while sessions it accepted still run.
+    if (!configured.contains(listener)) {
+      if (sessions == 0) continue;
+      phases["removed"] = true;
+    }
     phases["total"] = sessions;
     total += sessions;
-    listeners[listener.name] = std::move(phases);
+    listeners[listener] = std::move(phases);
   }
   all["total"] = total;
   return {{"listeners", std::move(listeners)}, {"all", std::move(all)}};

@@ -36,6 +36,7 @@ Worker::Worker(unsigned index, ProcessServices& process,
       drain_deadline_(loop_, [this] {
         spdlog::info("worker {}: drain deadline reached; closing {} sessions", index_,
                      sessions_.size());
+        cutting_ = true;
         AbortSessions();
         MaybeStop();
       }) {}
@@ -110,9 +111,11 @@ void Worker::Start() {
 }
 
 void Worker::Run() {
+  process_.delegations.WatchFetchesOn(loop_, [this] { MaybeStop(); });
   loop_.Run();
   // Stopped: what is left goes now, on this thread, and one more run lets the sessions' deferred
   // deletions and handle closes finish. The loop itself closes with the worker.
+  process_.delegations.WatchFetchesOn(loop_, nullptr);
   AbortSessions();
   listeners_.clear();
   process_.delegations.AbandonFlightsOn(loop_);
@@ -137,6 +140,7 @@ void Worker::Abort() {
   stop_accepting_.store(true, std::memory_order_relaxed);
   loop_.Post([this] {
     draining_ = true;
+    cutting_ = true;
     for (auto& [key, listener] : listeners_) listener->Stop();
     AbortSessions();
     MaybeStop();
@@ -149,6 +153,9 @@ void Worker::AbortSessions() {
 
 void Worker::MaybeStop() {
   if (!draining_ || !sessions_.empty()) return;
+  // Sessions of other workers may wait on a fetch this loop runs; it ends by its own timeout if
+  // not before, and then the watcher set in Run calls here again.
+  if (!cutting_ && process_.delegations.WaitedOnElsewhere(loop_)) return;
   drain_deadline_.Stop();
   loop_.Stop();
 }

@@ -71,7 +71,8 @@ class Worker {
   void Start();
 
   // Drain stops accepting and lets sessions finish for up to `deadline_ms`, then cuts them;
-  // the worker stops once none is left. Thread-safe.
+  // the worker stops once none is left and no other worker's session waits on a delegation
+  // fetch it runs. Thread-safe.
   void Drain(uint64_t deadline_ms);
   // Abort cuts every session now (a second signal). Thread-safe.
   void Abort();
@@ -104,6 +105,7 @@ class Worker {
   std::set<Session*> sessions_;
   Timer drain_deadline_;
   bool draining_ = false;
+  bool cutting_ = false;  // past the drain deadline, or aborted: nothing more is waited for
   std::atomic<bool> stop_accepting_{false};
   std::thread thread_;
 };

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -143,6 +144,13 @@ TEST_F(ReloadTest, TwoHundredTunnelsCarryEveryByteAcrossFiveReloads) {
   Reload(world_.config.dump(), "ok");
   EXPECT_EQ(ScrapeMetric(admin_, kLastReloadSuccess), 1);
   EXPECT_TRUE(Refuses(extra));
+  // /debug/tunnels still shows what the removed listener accepted.
+  std::optional<HttpResponse> debug_tunnels = HttpGet(admin_, "/debug/tunnels");
+  ASSERT_TRUE(debug_tunnels.has_value());
+  const nlohmann::json removed =
+      nlohmann::json::parse(debug_tunnels->body)["listeners"].value("extra", nlohmann::json());
+  EXPECT_EQ(removed.value("removed", false), true) << removed;
+  EXPECT_EQ(removed.value("tunnel", -1), 2) << removed;
   ExpectEcho(on_extra, 4096);
   world_.ExpectTunnel("example.org:xmpp-client");
   carry_data();

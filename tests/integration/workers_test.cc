@@ -5,15 +5,19 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/unique_fd.h"
 #include "integration/world.h"
+#include "support/client.h"
 #include "support/metric_wait.h"
+#include "support/socket.h"
 #include "support/tls_sink_server.h"
 #include "support/tunnel_swarm.h"
 
@@ -163,6 +167,98 @@ TEST(WorkersTest, TheDrainDeadlineCutsTheTunnelsOfEveryWorker) {
   for (const nlohmann::json& line : deputy.AccessLog()) {
     EXPECT_EQ(line["result"], "connection_terminated");
   }
+}
+
+// ConnectFrom connects to 127.0.0.1:`port` from 127.0.0.1:`from`.
+Socket ConnectFrom(uint16_t from, uint16_t port) {
+  Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(from);
+  if (::bind(socket.fd(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+    return Socket();
+  }
+  address.sin_port = htons(port);
+  if (::connect(socket.fd(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+    return Socket();
+  }
+  return socket;
+}
+
+// SourcePortPerWorker finds a client port that SO_REUSEPORT hands to each worker. A client from
+// the same address and port reaches the same worker for as long as the workers' sockets stay,
+// so each probe asks for something deputy refuses at once, learns its worker from the access
+// log, and resets, so that no TIME_WAIT keeps the port from being used again. The ports are
+// below the kernel's ephemeral range (32768 up), so no other connection is given one meanwhile.
+std::map<int, uint16_t> SourcePortPerWorker(DeputyProcess& deputy, size_t probes) {
+  const uint16_t port = deputy.Port("connect");
+  uint16_t from = static_cast<uint16_t>(20000 + getpid() % 10000);
+  size_t probed = 0;
+  for (size_t tries = 0; probed < probes && tries < 4 * probes; ++tries, ++from) {
+    Socket probe = ConnectFrom(from, port);
+    if (!probe.valid()) continue;  // the port is someone else's
+    EXPECT_TRUE(SendAll(probe.fd(), "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n"));
+    EXPECT_TRUE(ReadHttpResponseHead(probe.fd()).has_value());
+    probe.CloseWithReset();
+    ++probed;
+  }
+  EXPECT_TRUE(deputy.WaitForAccessLogLines(probed));
+  std::map<int, uint16_t> ports;
+  for (const nlohmann::json& line : deputy.AccessLog()) {
+    const std::string client = line.value("client", "");
+    ports[line.value("worker", -1)] =
+        static_cast<uint16_t>(std::stoi(client.substr(client.rfind(':') + 1)));
+  }
+  return ports;
+}
+
+// Draining, a worker whose own clients have all gone still runs the fetch that another worker's
+// client waits on, rather than fail that client as it stops.
+TEST(WorkersTest, ADrainingWorkerFinishesTheFetchAnotherWorkersClientWaitsOn) {
+  constexpr size_t kProbes = 24;
+  World world;
+  auto echo = world.EchoServer({"example.com"});
+  WellKnownServer::Response document;
+  document.body =
+      nlohmann::json::array({World::Entry("xmpp.example.com", echo->port(), "example.com")}).dump();
+  document.held = true;
+  world.PublishResponse("xmpp-client", document);
+  world.config["workers"] = kWorkers;
+  DeputyProcess& deputy = world.StartDeputy();
+  std::map<int, uint16_t> ports = SourcePortPerWorker(deputy, kProbes);
+  ASSERT_TRUE(ports.contains(0) && ports.contains(1)) << "every probe reached one worker";
+  const size_t probes_logged = deputy.AccessLog().size();
+
+  // The client of worker 0 starts the fetch; worker 1's client joins it.
+  const uint16_t port = deputy.Port("connect");
+  Socket starter = ConnectFrom(ports[0], port);
+  ASSERT_TRUE(starter.valid());
+  ASSERT_TRUE(SendAll(starter.fd(), ConnectRequest("example.org:xmpp-client")));
+  ASSERT_TRUE(
+      world.well_known->WaitForRequests(World::kWellKnownPrefix + std::string("xmpp-client"), 1));
+  Socket joiner = ConnectFrom(ports[1], port);
+  ASSERT_TRUE(joiner.valid());
+  ASSERT_TRUE(SendAll(joiner.fd(), ConnectRequest("example.org:xmpp-client") + "ping"));
+  ASSERT_TRUE(WaitForMetricAtLeast(
+      deputy.Port("admin"), "deputy_sessions_active{listener=\"connect\",phase=\"lookup\"}", 2));
+
+  // Worker 0 drains and its client leaves, while worker 1's client waits on worker 0's fetch.
+  // Worker 0 has logged that session before it reads the document, so the answer comes after.
+  ASSERT_EQ(kill(deputy.pid(), SIGTERM), 0);
+  ASSERT_TRUE(deputy.WaitForStderr("shutting down"));
+  starter.Close();
+  ASSERT_TRUE(deputy.WaitForAccessLogLines(probes_logged + 1));
+  world.well_known->Release();
+  std::optional<HttpResponseHead> head = ReadHttpResponseHead(joiner.fd());
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->status, 200) << head->reason << " " << head->Header("Proxy-Status").value_or("");
+  std::string echoed = head->extra;
+  if (echoed.size() < 4) echoed += RecvExact(joiner.fd(), 4 - echoed.size()).data;
+  EXPECT_EQ(echoed, "ping");
+  joiner.Close();
+  EXPECT_EQ(deputy.WaitForExit(Millis(10000)), 0);
+  EXPECT_EQ(world.Fetches("xmpp-client"), 1);
 }
 
 // With one worker the port stays deputy's alone; with several, their sockets share it, which

@@ -69,6 +69,14 @@ bool WellKnownServer::WaitForRequests(const std::string& path, int n, Millis tim
   });
 }
 
+WellKnownServer::~WellKnownServer() { Release(); }
+
+void WellKnownServer::Release() {
+  std::lock_guard lock(mu_);
+  released_ = true;
+  released_cv_.notify_all();
+}
+
 std::vector<WellKnownServer::Request> WellKnownServer::requests() const {
   std::lock_guard lock(mu_);
   return requests_;
@@ -115,6 +123,10 @@ void WellKnownServer::Answer(TlsConnection& conn, const Response& response) {
     return;
   }
   if (response.delay_ms > 0 && !conn.Pause(Millis(response.delay_ms))) return;
+  if (response.held) {
+    std::unique_lock lock(mu_);
+    released_cv_.wait(lock, [this] { return released_; });
+  }
   if (!conn.WriteAll(response.raw.empty() ? BuildResponse(response) : response.raw)) return;
   if (!conn.ShutdownWrite()) return;
   DrainUntilClose(conn, kDefaultTimeout);

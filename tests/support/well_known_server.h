@@ -26,6 +26,7 @@ class WellKnownServer {
     std::string body;
     bool never_answer = false;  // read the request, then stay silent until the client leaves
     int delay_ms = 0;           // wait this long before answering
+    bool held = false;          // answer only once Release() is called (or the server goes)
     std::string raw;            // when not empty, sent verbatim instead of a built response
   };
 
@@ -38,6 +39,7 @@ class WellKnownServer {
   };
 
   explicit WellKnownServer(const KeyPair& key_pair, TlsServerOptions options = {});
+  ~WellKnownServer();  // releases held responses, so the handlers can end
 
   uint16_t port() const { return server_.port(); }
   // Set answers `path` (the request target without any query) with `response` from now on.
@@ -48,6 +50,8 @@ class WellKnownServer {
   // WaitForRequests waits until `path` has had at least `n` requests.
   bool WaitForRequests(const std::string& path, int n, Millis timeout = kDefaultTimeout) const;
   std::vector<Request> requests() const;
+  // Release lets every held response go, now and from now on.
+  void Release();
   // Connections the client closed while a never_answer response held them silent.
   const Counter& closed_while_silent() const { return closed_while_silent_; }
   const TlsServer& tls() const { return server_; }
@@ -58,6 +62,8 @@ class WellKnownServer {
 
   mutable std::mutex mu_;
   mutable std::condition_variable request_seen_;
+  std::condition_variable released_cv_;
+  bool released_ = false;
   std::map<std::string, Response> responses_;
   std::map<std::string, int> counts_;
   std::vector<Request> requests_;
