@@ -9,7 +9,8 @@ SHELL := /bin/bash
 # are installed by the targets that use them.
 PACKAGES := build-essential cmake ninja-build pkg-config libuv1-dev node-llhttp \
 	android-libboringssl-dev nlohmann-json3-dev prometheus-cpp-dev libgtest-dev libgmock-dev \
-	libcli11-dev libspdlog-dev libidn2-dev libpsl-dev libcrypt-dev publicsuffix ca-certificates netbase
+	libcli11-dev libspdlog-dev libidn2-dev libpsl-dev libcrypt-dev libc-ares-dev publicsuffix \
+	ca-certificates netbase
 
 BUILD_DIR ?= build
 TEST_DIR ?= build-test

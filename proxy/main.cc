@@ -91,10 +91,6 @@ int Resolve(const std::string& config_path, const std::string& domain, const std
 int main(int argc, char** argv) {
   // Writes to a peer that has gone must fail with EPIPE, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
-  // getaddrinfo runs on libuv's thread pool (4 threads by default) and cannot be cancelled once
-  // started, so a few names whose DNS never answers could stall every other lookup. An
-  // operator's own setting wins.
-  setenv("UV_THREADPOOL_SIZE", "32", 0);
 
   CLI::App app{"deputy: delegation-aware TLS forwarding proxy"};
   app.set_version_flag("--version", std::string("deputy ") + DEPUTY_VERSION);

@@ -49,7 +49,8 @@ int RunResolve(const Config& config, const std::string& domain_arg,
   int exit_code = kResolveFailed;
   {
     EventLoop loop;
-    DnsResolver resolver(loop, config.dns.hosts, config.dns.timeout_ms);
+    DnsResolver resolver(loop, config.dns.hosts, config.dns.timeout_ms,
+                         config.dns.ServerEndpoints(), config.dns.attempts);
     DestinationGuard guard(config.policy.allowed_networks, config.policy.denied_networks);
     ConnectTimeouts timeouts{config.upstream.connect_timeout_ms,
                              config.upstream.handshake_timeout_ms};

@@ -9,4 +9,14 @@ std::string SocketAddress::ToString() const {
   return host + ":" + port_text;
 }
 
+std::vector<IpEndpoint> DnsConfig::ServerEndpoints() const {
+  std::vector<IpEndpoint> endpoints;
+  for (const SocketAddress& server : servers) {
+    if (std::optional<IpEndpoint> endpoint = ParseIpLiteral(server.host, server.port)) {
+      endpoints.push_back(*endpoint);
+    }
+  }
+  return endpoints;
+}
+
 }  // namespace deputy

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "log/log_settings.h"
+#include "net/address.h"
 #include "net/ip_network.h"
 #include "tls/tls_server_settings.h"
 #include "tls/tls_version.h"
@@ -110,6 +111,11 @@ struct DnsConfig {
   // Names answered from here instead of the system resolver; keys are lower-case.
   std::map<std::string, std::vector<std::string>> hosts;
   uint32_t timeout_ms = 5000;
+  // Name servers asked instead of those of /etc/resolv.conf (port 53 unless given).
+  std::vector<SocketAddress> servers;
+  uint32_t attempts = 2;  // per name server
+  // ServerEndpoints is `servers` as the resolver takes them.
+  std::vector<IpEndpoint> ServerEndpoints() const;
 };
 
 enum class PolicyAction { kAllow, kDeny };
@@ -155,7 +161,7 @@ struct AuthConfig {
   uint32_t failure_window_s = 60;
   // A verified user:password is trusted this long without hashing again; 0 hashes every time.
   uint32_t cache_ttl_s = 300;
-  // Password hashes computed at once (on libuv's thread pool) and waiting; beyond both, a
+  // Password hashes computed at once (on the verifier's own threads) and waiting; beyond both, a
   // request is refused (auth_overloaded), as is one whose check takes longer than the timeout.
   uint32_t max_checks_running = 2;
   uint32_t max_checks_waiting = 256;

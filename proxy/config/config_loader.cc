@@ -19,9 +19,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/config_names.h"
 #include "config/json_fields.h"
 #include "config/policy_loader.h"
 #include "http/url.h"
+#include "net/address.h"
 #include "net/names.h"
 
 namespace deputy {
@@ -30,6 +32,9 @@ namespace config_json {
 namespace {
 
 constexpr uint32_t kMaxRedirects = 10;
+constexpr uint16_t kDnsPort = 53;
+constexpr size_t kMaxDnsServers = 8;
+constexpr uint32_t kMaxDnsAttempts = 10;
 constexpr uint32_t kMinBufferBytes = 4096;
 constexpr uint32_t kMaxBufferBytes = 16 << 20;
 // A config file is small; the cap keeps `deputy check -c /dev/zero` from eating memory.
@@ -102,8 +107,7 @@ ListenerTlsConfig ReadListenerTls(Errors* errors, const Json& json, const std::s
                   "only with client_ca_file: the CAs that issue client certificates");
     }
   }
-  object.Choice<TlsVersion>(
-      "min_version", {{"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}}, &tls.min_version);
+  object.Choice("min_version", kTlsVersionNames, &tls.min_version);
   object.Positive("handshake_timeout_ms", &tls.handshake_timeout_ms);
   return tls;
 }
@@ -120,11 +124,7 @@ ListenerConfig ReadListener(Errors* errors, const Json& json, const std::string&
     errors->Add(object.PathOf("name"),
                 Shown(*name) + " is not a valid listener name (letters, digits, '_', '.', '-')");
   }
-  object.Choice<ListenerType>("type",
-                              {{"connect", ListenerType::kConnect},
-                               {"fixed", ListenerType::kFixed},
-                               {"socks5", ListenerType::kSocks5}},
-                              &listener.type);
+  object.Choice("type", kListenerTypeNames, &listener.type);
   if (const Json* address = object.Require("address")) {
     ReadAddress(errors, *address, object.PathOf("address"), &listener.address);
   }
@@ -288,8 +288,7 @@ void ReadDiscovery(Errors* errors, const Json& json, DiscoveryConfig* out) {
                 std::to_string(out->default_ttl_s) + " is outside [min_ttl_s, max_ttl_s] = [" +
                     std::to_string(out->min_ttl_s) + ", " + std::to_string(out->max_ttl_s) + "]");
   }
-  object.Choice<Fallback>("fallback", {{"direct", Fallback::kDirect}, {"deny", Fallback::kDeny}},
-                          &out->fallback);
+  object.Choice("fallback", kFallbackNames, &out->fallback);
   object.Uint32("max_redirects", 0, kMaxRedirects, &out->max_redirects);
   object.Positive("max_inflight_fetches", &out->max_inflight_fetches);
   object.Positive("max_inflight_fetches_per_domain", &out->max_inflight_fetches_per_domain);
@@ -304,9 +303,7 @@ void ReadUpstream(Errors* errors, const Json& json, UpstreamConfig* out) {
       {"ca_file", "min_tls_version", "connect_timeout_ms", "handshake_timeout_ms", "max_attempts",
        "connect_budget_ms", "idle_timeout_s", "buffer_bytes", "allow_truncation"});
   object.String("ca_file", &out->ca_file);
-  object.Choice<TlsVersion>("min_tls_version",
-                            {{"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}},
-                            &out->min_tls_version);
+  object.Choice("min_tls_version", kTlsVersionNames, &out->min_tls_version);
   object.Positive("connect_timeout_ms", &out->connect_timeout_ms);
   object.Positive("handshake_timeout_ms", &out->handshake_timeout_ms);
   object.Positive("max_attempts", &out->max_attempts);
@@ -359,12 +356,39 @@ void ReadDnsHosts(Errors* errors, const Json& json, const std::string& path,
   }
 }
 
+// ReadDnsServers accepts a non-empty list of name servers, each "ip" (port 53) or "ip:port".
+void ReadDnsServers(Errors* errors, const Json& json, const std::string& path,
+                    std::vector<SocketAddress>* out) {
+  if (!json.is_array() || json.empty() || json.size() > kMaxDnsServers) {
+    errors->Add(path, "expected a list of 1 to " + std::to_string(kMaxDnsServers) +
+                          " name servers (\"ip\" or \"ip:port\"), got " + Shown(json));
+    return;
+  }
+  for (size_t i = 0; i < json.size(); ++i) {
+    const Json& entry = json[i];
+    if (entry.is_string()) {
+      const std::string& text = entry.get_ref<const std::string&>();
+      if (std::optional<IpEndpoint> bare = ParseIpLiteral(text, kDnsPort)) {
+        std::string host = text.front() == '[' ? text.substr(1, text.size() - 2) : text;
+        out->push_back(SocketAddress{std::move(host), kDnsPort});
+        continue;
+      }
+    }
+    SocketAddress address;
+    if (ReadAddress(errors, entry, Index(path, i), &address)) out->push_back(std::move(address));
+  }
+}
+
 void ReadDns(Errors* errors, const Json& json, DnsConfig* out) {
-  const Object object(errors, json, "dns", {"hosts", "timeout_ms"});
+  const Object object(errors, json, "dns", {"hosts", "timeout_ms", "servers", "attempts"});
   if (const Json* hosts = object.Find("hosts")) {
     ReadDnsHosts(errors, *hosts, object.PathOf("hosts"), &out->hosts);
   }
   object.Positive("timeout_ms", &out->timeout_ms);
+  if (const Json* servers = object.Find("servers")) {
+    ReadDnsServers(errors, *servers, object.PathOf("servers"), &out->servers);
+  }
+  object.Uint32("attempts", 1, kMaxDnsAttempts, &out->attempts);
 }
 
 void ReadLimits(Errors* errors, const Json& json, LimitsConfig* out) {
@@ -411,18 +435,10 @@ void ReadLog(Errors* errors, const Json& json, LogConfig* out) {
   const Object object(errors, json, "log", {"level", "format"});
   LogLevel level = LogLevel::kInfo;
   if (object.Find("level")) {
-    object.Choice<LogLevel>("level",
-                            {{"trace", LogLevel::kTrace},
-                             {"debug", LogLevel::kDebug},
-                             {"info", LogLevel::kInfo},
-                             {"warn", LogLevel::kWarn},
-                             {"error", LogLevel::kError},
-                             {"off", LogLevel::kOff}},
-                            &level);
+    object.Choice("level", kLogLevelNames, &level);
     out->level = level;
   }
-  object.Choice<LogFormat>("format", {{"text", LogFormat::kText}, {"json", LogFormat::kJson}},
-                           &out->format);
+  object.Choice("format", kLogFormatNames, &out->format);
 }
 
 void ReadAccessLog(Errors* errors, const Json& json, AccessLogConfig* out) {

@@ -1,7 +1,11 @@
 #include "config/config_writer.h"
 
+#include <array>
+#include <cstddef>
 #include <string>
 #include <vector>
+
+#include "config/config_names.h"
 
 namespace deputy {
 
@@ -9,42 +13,10 @@ namespace {
 
 using Json = nlohmann::json;
 
-const char* TlsVersionName(TlsVersion version) {
-  return version == TlsVersion::kTls13 ? "1.3" : "1.2";
-}
-
-const char* ListenerTypeName(ListenerType type) {
-  switch (type) {
-    case ListenerType::kConnect:
-      return "connect";
-    case ListenerType::kFixed:
-      return "fixed";
-    case ListenerType::kSocks5:
-      return "socks5";
-  }
-  return "connect";
-}
-
-const char* LogLevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kTrace:
-      return "trace";
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-    case LogLevel::kOff:
-      return "off";
-  }
-  return "info";
-}
-
-const char* RuleActionName(PolicyAction action) {
-  return action == PolicyAction::kAllow ? "allow" : "deny";
+// Json holds std::string, not std::string_view.
+template <typename T, size_t N>
+std::string Named(const std::array<ChoiceName<T>, N>& names, T value) {
+  return std::string(NameOf(names, value));
 }
 
 Json Networks(const std::vector<IpNetwork>& networks) {
@@ -67,7 +39,7 @@ Json Ports(const std::vector<PortRange>& ports) {
 
 Json Listener(const ListenerConfig& listener) {
   Json out = {{"name", listener.name},
-              {"type", ListenerTypeName(listener.type)},
+              {"type", Named(kListenerTypeNames, listener.type)},
               {"address", listener.address.ToString()},
               {"max_connections", listener.max_connections},
               {"proxy_protocol", listener.proxy_protocol}};
@@ -90,7 +62,7 @@ Json Listener(const ListenerConfig& listener) {
     const ListenerTlsConfig& tls = *listener.tls;
     out["tls"] = {{"cert_file", tls.cert_file},
                   {"key_file", tls.key_file},
-                  {"min_version", TlsVersionName(tls.min_version)},
+                  {"min_version", Named(kTlsVersionNames, tls.min_version)},
                   {"handshake_timeout_ms", tls.handshake_timeout_ms}};
     if (!tls.client_ca_file.empty()) {
       out["tls"]["client_ca_file"] = tls.client_ca_file;
@@ -101,7 +73,7 @@ Json Listener(const ListenerConfig& listener) {
 }
 
 Json Rule(const PolicyRule& rule) {
-  Json out = {{"name", rule.name}, {"action", RuleActionName(rule.action)}};
+  Json out = {{"name", rule.name}, {"action", Named(kPolicyActionNames, rule.action)}};
   if (rule.clients) out["clients"] = Networks(*rule.clients);
   if (rule.users) out["users"] = *rule.users;
   if (rule.identities) out["identities"] = *rule.identities;
@@ -123,8 +95,8 @@ Json EffectiveConfig(const Config& config) {
   if (config.limits.max_connections) {
     out["limits"]["max_connections"] = *config.limits.max_connections;
   }
-  out["log"] = {{"format", config.log.format == LogFormat::kJson ? "json" : "text"}};
-  if (config.log.level) out["log"]["level"] = LogLevelName(*config.log.level);
+  out["log"] = {{"format", Named(kLogFormatNames, config.log.format)}};
+  if (config.log.level) out["log"]["level"] = Named(kLogLevelNames, *config.log.level);
   if (!config.access_log.path.empty()) out["access_log"] = {{"path", config.access_log.path}};
   const AuthConfig& auth = config.auth;
   out["auth"] = {{"max_failures", auth.max_failures},
@@ -146,7 +118,7 @@ Json EffectiveConfig(const Config& config) {
       {"max_ttl_s", discovery.max_ttl_s},
       {"default_ttl_s", discovery.default_ttl_s},
       {"negative_ttl_s", discovery.negative_ttl_s},
-      {"fallback", discovery.fallback == Fallback::kDeny ? "deny" : "direct"},
+      {"fallback", Named(kFallbackNames, discovery.fallback)},
       {"max_redirects", discovery.max_redirects},
       {"max_inflight_fetches", discovery.max_inflight_fetches},
       {"max_inflight_fetches_per_domain", discovery.max_inflight_fetches_per_domain},
@@ -155,7 +127,7 @@ Json EffectiveConfig(const Config& config) {
       {"max_entries_per_domain", discovery.max_entries_per_domain}};
   const UpstreamConfig& upstream = config.upstream;
   out["upstream"] = {{"ca_file", upstream.ca_file},
-                     {"min_tls_version", TlsVersionName(upstream.min_tls_version)},
+                     {"min_tls_version", Named(kTlsVersionNames, upstream.min_tls_version)},
                      {"connect_timeout_ms", upstream.connect_timeout_ms},
                      {"handshake_timeout_ms", upstream.handshake_timeout_ms},
                      {"max_attempts", upstream.max_attempts},
@@ -165,14 +137,20 @@ Json EffectiveConfig(const Config& config) {
                      {"allow_truncation", upstream.allow_truncation}};
   Json hosts = Json::object();
   for (const auto& [name, addresses] : config.dns.hosts) hosts[name] = addresses;
-  out["dns"] = {{"hosts", std::move(hosts)}, {"timeout_ms", config.dns.timeout_ms}};
+  Json servers = Json::array();
+  for (const SocketAddress& server : config.dns.servers) servers.push_back(server.ToString());
+  out["dns"] = {{"hosts", std::move(hosts)},
+                {"timeout_ms", config.dns.timeout_ms},
+                {"attempts", config.dns.attempts}};
+  if (!config.dns.servers.empty()) out["dns"]["servers"] = std::move(servers);
   const PolicyConfig& policy = config.policy;
   Json rules = Json::array();
   for (const PolicyRule& rule : policy.rules) rules.push_back(Rule(rule));
   out["policy"] = {{"allowed_networks", Networks(policy.allowed_networks)},
                    {"denied_networks", Networks(policy.denied_networks)},
                    {"rules", std::move(rules)}};
-  if (policy.default_action) out["policy"]["default"] = RuleActionName(*policy.default_action);
+  if (policy.default_action)
+    out["policy"]["default"] = Named(kPolicyActionNames, *policy.default_action);
   if (policy.connect_ports) out["policy"]["connect_ports"] = Ports(*policy.connect_ports);
   Json services = Json::object();
   for (const auto& [name, port] : config.services) services[name] = port;

@@ -7,8 +7,10 @@
 #include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -81,9 +83,12 @@ void ReadNetworks(Errors* errors, const Json& json, const std::string& path,
                   std::vector<IpNetwork>* out);
 bool ExpectObject(Errors* errors, const Json& json, const std::string& path);
 
+// ReadChoice accepts one of the names of `choices` (a table such as config_names.h has, or a
+// braced list) and stores the value it names.
 template <typename T>
 bool ReadChoice(Errors* errors, const Json& value, const std::string& path,
-                std::initializer_list<std::pair<std::string_view, T>> choices, T* out) {
+                std::type_identity_t<std::span<const std::pair<std::string_view, T>>> choices,
+                T* out) {
   if (value.is_string()) {
     for (const auto& [name, choice] : choices) {
       if (value.get_ref<const std::string&>() == name) {
@@ -99,6 +104,11 @@ bool ReadChoice(Errors* errors, const Json& value, const std::string& path,
   }
   errors->Add(path, "expected " + expected + ", got " + Shown(value));
   return false;
+}
+template <typename T>
+bool ReadChoice(Errors* errors, const Json& value, const std::string& path,
+                std::initializer_list<std::pair<std::string_view, T>> choices, T* out) {
+  return ReadChoice<T>(errors, value, path, {choices.begin(), choices.size()}, out);
 }
 
 // Object reads the members of one JSON object at `path` and rejects members it does not know.
@@ -151,9 +161,10 @@ class Object {
   void Positive(std::string_view key, uint32_t* out) const { Uint32(key, 1, kU32Max, out); }
   void NonNegative(std::string_view key, uint32_t* out) const { Uint32(key, 0, kU32Max, out); }
   template <typename T>
-  void Choice(std::string_view key, std::initializer_list<std::pair<std::string_view, T>> choices,
+  void Choice(std::string_view key,
+              std::type_identity_t<std::span<const std::pair<std::string_view, T>>> choices,
               T* out) const {
-    if (const Json* value = Find(key)) ReadChoice(errors_, *value, PathOf(key), choices, out);
+    if (const Json* value = Find(key)) ReadChoice<T>(errors_, *value, PathOf(key), choices, out);
   }
 
  private:

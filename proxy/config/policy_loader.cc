@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include "config/config_names.h"
 #include "net/names.h"
 
 namespace deputy::config_json {
@@ -141,8 +142,8 @@ PolicyRule ReadRule(Errors* errors, const Json& json, const std::string& path) {
     }
   }
   if (const Json* action = object.Require("action")) {
-    ReadChoice(errors, *action, object.PathOf("action"),
-               {{"allow", PolicyAction::kAllow}, {"deny", PolicyAction::kDeny}}, &rule.action);
+    ReadChoice<PolicyAction>(errors, *action, object.PathOf("action"), kPolicyActionNames,
+                             &rule.action);
   }
   if (const Json* clients = object.Find("clients")) {
     std::vector<IpNetwork> networks;
@@ -201,8 +202,8 @@ void ReadPolicy(Errors* errors, const Json& json, PolicyConfig* out) {
   }
   if (const Json* action = object.Find("default")) {
     PolicyAction chosen = PolicyAction::kDeny;
-    if (ReadChoice(errors, *action, object.PathOf("default"),
-                   {{"allow", PolicyAction::kAllow}, {"deny", PolicyAction::kDeny}}, &chosen)) {
+    if (ReadChoice<PolicyAction>(errors, *action, object.PathOf("default"), kPolicyActionNames,
+                                 &chosen)) {
       out->default_action = chosen;
     }
   }

@@ -1,8 +1,9 @@
 #include "net/dns_resolver.h"
 
-#include <netdb.h>
-#include <uv.h>
+#include <ares.h>
+#include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -12,12 +13,12 @@ namespace deputy {
 
 namespace {
 
-// A uv_getaddrinfo_t outlives its query when the query is destroyed while the thread pool is
-// still working on it; the request then finds query == nullptr and only frees itself.
+// An AddrinfoRequest outlives its query when the query is destroyed while c-ares is still
+// working on it (c-ares cannot cancel one query); c-ares' callback then finds query == nullptr
+// and only frees the request.
 class PendingQuery;
 
 struct AddrinfoRequest {
-  uv_getaddrinfo_t req{};
   PendingQuery* query = nullptr;
 };
 
@@ -37,56 +38,56 @@ class PendingQuery : public DnsQuery {
     timer_.Start(0);
   }
 
-  void StartLookup(uv_loop_t* loop, uint32_t timeout_ms) {
-    request_ = new AddrinfoRequest;
-    request_->query = this;
-    addrinfo hints{};
+  void StartLookup(DnsChannel& channel, uint32_t timeout_ms) {
+    request_ = new AddrinfoRequest{this};
+    ares_addrinfo_hints hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
-    int rc = uv_getaddrinfo(
-        loop, &request_->req,
-        [](uv_getaddrinfo_t* r, int status, addrinfo* res) {
-          auto* request = reinterpret_cast<AddrinfoRequest*>(r);
-          PendingQuery* query = request->query;
-          delete request;
-          if (query != nullptr) {
-            query->request_ = nullptr;
-            query->OnResolved(status, res);
-          }
-          uv_freeaddrinfo(res);
-        },
-        host_.c_str(), nullptr, &hints);
-    if (rc != 0) {
-      delete request_;
-      request_ = nullptr;
-      Answer(Status(ErrorCode::kDnsError, "cannot resolve " + host_ + ": " + uv_strerror(rc)));
-      return;
-    }
     timer_.Start(timeout_ms);
+    // The callback may run inside this call (an /etc/hosts answer); Answer's timer keeps it
+    // from reaching the caller before Resolve has returned.
+    ares_getaddrinfo(channel.get(), host_.c_str(), nullptr, &hints, &PendingQuery::OnAnswer,
+                     request_);
+    channel.Rearm();
   }
 
  private:
+  static void OnAnswer(void* arg, int status, int /*timeouts*/, ares_addrinfo* answer) {
+    auto* request = static_cast<AddrinfoRequest*>(arg);
+    PendingQuery* query = request->query;
+    delete request;
+    if (query != nullptr) {
+      query->request_ = nullptr;
+      query->OnResolved(status, answer);
+    }
+    if (answer != nullptr) ares_freeaddrinfo(answer);
+  }
+
   void Detach() {
     if (request_ != nullptr) {
       request_->query = nullptr;
-      uv_cancel(reinterpret_cast<uv_req_t*>(&request_->req));
       request_ = nullptr;
     }
   }
 
-  void OnResolved(int status, addrinfo* res) {
-    timer_.Stop();
-    if (status != 0) {
-      Finish(Status(ErrorCode::kDnsError, "cannot resolve " + host_ + ": " + uv_strerror(status)));
+  void OnResolved(int status, const ares_addrinfo* answer) {
+    if (status == ARES_ETIMEOUT) {
+      Answer(Status(ErrorCode::kDnsTimeout, "resolving " + host_ + " timed out"));
+      return;
+    }
+    if (status != ARES_SUCCESS) {
+      Answer(
+          Status(ErrorCode::kDnsError, "cannot resolve " + host_ + ": " + ares_strerror(status)));
       return;
     }
     std::vector<IpEndpoint> endpoints;
-    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-      if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+    for (const ares_addrinfo_node* node = answer ? answer->nodes : nullptr; node != nullptr;
+         node = node->ai_next) {
+      if (node->ai_family != AF_INET && node->ai_family != AF_INET6) continue;
+      if (node->ai_addrlen > sizeof(sockaddr_storage)) continue;
       IpEndpoint endpoint;
-      std::memcpy(&endpoint.storage, ai->ai_addr, ai->ai_addrlen);
-      if (ai->ai_family == AF_INET) {
+      std::memcpy(&endpoint.storage, node->ai_addr, node->ai_addrlen);
+      if (node->ai_family == AF_INET) {
         reinterpret_cast<sockaddr_in*>(&endpoint.storage)->sin_port = htons(port_);
       } else {
         reinterpret_cast<sockaddr_in6*>(&endpoint.storage)->sin6_port = htons(port_);
@@ -94,10 +95,10 @@ class PendingQuery : public DnsQuery {
       endpoints.push_back(endpoint);
     }
     if (endpoints.empty()) {
-      Finish(Status(ErrorCode::kDnsError, host_ + " has no IPv4 or IPv6 address"));
+      Answer(Status(ErrorCode::kDnsError, host_ + " has no IPv4 or IPv6 address"));
       return;
     }
-    Finish(std::move(endpoints));
+    Answer(std::move(endpoints));
   }
 
   void OnTimeout() {
@@ -125,8 +126,23 @@ class PendingQuery : public DnsQuery {
 
 DnsResolver::DnsResolver(EventLoop& loop,
                          std::map<std::string, std::vector<std::string>> static_hosts,
-                         uint32_t timeout_ms)
-    : loop_(loop), static_hosts_(std::move(static_hosts)), timeout_ms_(timeout_ms) {}
+                         uint32_t timeout_ms, std::vector<IpEndpoint> servers, uint32_t attempts)
+    : loop_(loop), static_hosts_(std::move(static_hosts)), timeout_ms_(timeout_ms) {
+  DnsChannel::Options options;
+  options.servers = std::move(servers);
+  options.attempts = std::max<uint32_t>(attempts, 1);
+  // Each attempt gets its share of the deadline; the deadline itself is the query's timer.
+  options.attempt_timeout_ms = std::max<uint32_t>(timeout_ms / options.attempts, 1);
+  Result<std::unique_ptr<DnsChannel>> channel = DnsChannel::Create(loop, options);
+  if (channel.ok()) {
+    channel_ = std::move(channel).value();
+  } else {
+    broken_ = channel.status();
+  }
+}
+
+// Pending c-ares queries end here, their requests freed; none reaches a query any more.
+DnsResolver::~DnsResolver() = default;
 
 void DnsResolver::Reconfigure(std::map<std::string, std::vector<std::string>> static_hosts,
                               uint32_t timeout_ms) {
@@ -150,7 +166,11 @@ std::unique_ptr<DnsQuery> DnsResolver::Resolve(const std::string& host, uint16_t
     query->Answer(std::move(endpoints));
     return query;
   }
-  query->StartLookup(loop_.get(), timeout_ms_);
+  if (!channel_) {
+    query->Answer(broken_);
+    return query;
+  }
+  query->StartLookup(*channel_, timeout_ms_);
   return query;
 }
 

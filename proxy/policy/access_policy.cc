@@ -70,8 +70,4 @@ bool AccessPolicy::ConnectPortAllowed(uint16_t port) const {
   return !config_.connect_ports || InRanges(*config_.connect_ports, port);
 }
 
-std::string_view ActionName(PolicyAction action) {
-  return action == PolicyAction::kAllow ? "allow" : "deny";
-}
-
 }  // namespace deputy

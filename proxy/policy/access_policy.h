@@ -54,6 +54,4 @@ class AccessPolicy {
 inline constexpr std::string_view kDefaultRule = "default";
 inline constexpr std::string_view kConnectPortsRule = "connect_ports";
 
-std::string_view ActionName(PolicyAction action);  // "allow", "deny"
-
 }  // namespace deputy

@@ -14,6 +14,7 @@
 #include "base/cpu_count.h"
 #include "base/descriptor_budget.h"
 #include "config/config_loader.h"
+#include "config/config_names.h"
 #include "log/warning_limiter.h"
 
 namespace deputy {
@@ -79,6 +80,8 @@ void WarnRestartOnly(const Config& running, const Config& read) {
   if (read.limits != running.limits) changed.push_back("limits");
   if (read.auth != running.auth) changed.push_back("auth");
   if (read.admin != running.admin) changed.push_back("admin");
+  if (read.dns.servers != running.dns.servers) changed.push_back("dns.servers");
+  if (read.dns.attempts != running.dns.attempts) changed.push_back("dns.attempts");
   if (changed.empty()) return;
   spdlog::warn("reload: {} changed, which only a restart applies; the values read at start stay",
                Names(changed));
@@ -246,9 +249,10 @@ void Server::Register(const ConfigGeneration& generation) {
   }
   // Every decision a rule can make shows in /metrics from the start, at zero.
   for (const PolicyRule& rule : generation.config().policy.rules) {
-    metrics_.PolicyDecisions(rule.name, ActionName(rule.action));
+    metrics_.PolicyDecisions(rule.name, NameOf(kPolicyActionNames, rule.action));
   }
-  metrics_.PolicyDecisions(kDefaultRule, ActionName(generation.policy().default_action()));
+  metrics_.PolicyDecisions(kDefaultRule,
+                           NameOf(kPolicyActionNames, generation.policy().default_action()));
 }
 
 Status Server::Reload() {
@@ -264,6 +268,8 @@ Status Server::Reload() {
   read->limits = startup_.limits;
   read->auth = startup_.auth;
   read->admin = startup_.admin;
+  read->dns.servers = startup_.dns.servers;
+  read->dns.attempts = startup_.dns.attempts;
   auto loaded =
       ConfigGeneration::Load(std::move(read).value(), current_->number() + 1, LoadServices());
   if (!loaded.ok()) return ReloadFailed(loaded.status());

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "config/config_names.h"
 #include "config/services_db.h"
 #include "log/process_logs.h"
 #include "log/warning_limiter.h"
@@ -153,7 +154,7 @@ void Session::OnRequest(Result<ClientRequest> request) {
 
 void Session::RecordDecision(std::string_view rule, PolicyAction action) {
   policy_rule_ = rule;
-  services_->metrics.PolicyDecisions(rule, ActionName(action)).Increment();
+  services_->metrics.PolicyDecisions(rule, NameOf(kPolicyActionNames, action)).Increment();
 }
 
 Status Session::Authorize() {

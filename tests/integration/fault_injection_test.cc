@@ -377,7 +377,7 @@ void StartWithSilentDns(World& world, const SilentDnsServer& dns) {
 
 TEST(FaultInjection, DnsLookupThatNeverAnswersTimesOutWhileOthersAreServed) {
   constexpr int kDnsTimeoutMs = 1500;
-  constexpr int kStuckClients = 6;  // more than libuv's 4 resolver threads
+  constexpr int kStuckClients = 6;
   std::string why;
   if (!CanUnshareMounts(&why)) GTEST_SKIP() << why;
   SilentDnsServer dns;
@@ -420,7 +420,7 @@ TEST(FaultInjection, DnsLookupThatNeverAnswersTimesOutWhileOthersAreServed) {
     EXPECT_GE(client.elapsed_ms, kDnsTimeoutMs - 100);
     EXPECT_LT(client.elapsed_ms, kDnsTimeoutMs + 3000);
   }
-  // Unblock the resolver threads so deputy can shut down cleanly.
+  // Answer what is still asked, so that deputy has no query left when it stops.
   dns.Release();
   EXPECT_EQ(deputy.Stop(), 0);
 }

@@ -11,7 +11,8 @@
 
 namespace deputy::test {
 
-DnsmasqServer::DnsmasqServer(const TempDir& dir, const std::string& hosts)
+DnsmasqServer::DnsmasqServer(const TempDir& dir, const std::string& hosts,
+                             const std::vector<std::string>& options)
     : hosts_file_(dir.Write("dnsmasq.hosts", hosts)) {
   if (access(kBinary, X_OK) != 0) {
     error_ = std::string(kBinary) + " is missing (Debian package dnsmasq-base)";
@@ -23,12 +24,22 @@ DnsmasqServer::DnsmasqServer(const TempDir& dir, const std::string& hosts)
     unsigned n = (static_cast<unsigned>(getpid()) * 7 + attempt) % (250 * 250);
     std::string address =
         "127.53." + std::to_string(n / 250 + 1) + "." + std::to_string(n % 250 + 1);
-    std::optional<Child> child =
-        Spawn({kBinary, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
-               "--no-hosts", "--addn-hosts=" + hosts_file_, "--listen-address=" + address,
-               "--bind-interfaces", "--port=53", "--local-ttl=0", "--log-facility=-",
-               "--log-queries", "--user=root", "--pid-file="},
-              &error_);
+    std::vector<std::string> argv = {kBinary,
+                                     "--keep-in-foreground",
+                                     "--conf-file=/dev/null",
+                                     "--no-resolv",
+                                     "--no-hosts",
+                                     "--addn-hosts=" + hosts_file_,
+                                     "--listen-address=" + address,
+                                     "--bind-interfaces",
+                                     "--port=53",
+                                     "--local-ttl=0",
+                                     "--log-facility=-",
+                                     "--log-queries",
+                                     "--user=root",
+                                     "--pid-file="};
+    argv.insert(argv.end(), options.begin(), options.end());
+    std::optional<Child> child = Spawn(argv, &error_);
     if (!child) return;
     pid_ = child->pid;
     log_pipe_ = std::move(child->stderr_pipe);

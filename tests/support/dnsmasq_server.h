@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "support/socket.h"
 #include "support/temp_dir.h"
@@ -12,13 +13,15 @@ namespace deputy::test {
 
 // DnsmasqServer runs Debian's dnsmasq as a name server on UDP port 53 of a 127.53.x.y address
 // (port 53 needs root), answering only from a hosts file the test controls, with TTL 0 and no
-// upstream servers. SetHosts replaces the file and waits until dnsmasq has re-read it (SIGHUP),
-// so the next query sees the new answer: DNS changing under deputy, as in a rebinding attack.
+// upstream servers but those `options` name (e.g. "--server=/slow.test/127.0.0.9"). SetHosts
+// replaces the file and waits until dnsmasq has re-read it (SIGHUP), so the next query sees the new
+// answer: DNS changing under deputy, as in a rebinding attack.
 class DnsmasqServer {
  public:
   static constexpr const char* kBinary = "/usr/sbin/dnsmasq";
 
-  DnsmasqServer(const TempDir& dir, const std::string& hosts);
+  DnsmasqServer(const TempDir& dir, const std::string& hosts,
+                const std::vector<std::string>& options = {});
   ~DnsmasqServer();
   DnsmasqServer(const DnsmasqServer&) = delete;
   DnsmasqServer& operator=(const DnsmasqServer&) = delete;

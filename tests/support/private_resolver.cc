@@ -24,9 +24,11 @@ bool CanUnshareMounts(std::string* why) {
 }
 
 std::vector<std::string> PrivateResolverLauncher(const TempDir& dir, const std::string& nameserver,
-                                                 const std::string& options) {
-  std::string resolv_conf =
-      dir.Write("resolv.conf", "nameserver " + nameserver + "\noptions " + options + "\n");
+                                                 const std::string& options,
+                                                 const std::string& search) {
+  std::string text = "nameserver " + nameserver + "\noptions " + options + "\n";
+  if (!search.empty()) text += "search " + search + "\n";
+  std::string resolv_conf = dir.Write("resolv.conf", text);
   return {"/usr/bin/unshare",
           "--mount",
           "--propagation",

@@ -14,8 +14,10 @@ bool CanUnshareMounts(std::string* why);
 // PrivateResolverLauncher is a launcher (DeputyProcess::SetLauncher) that runs deputy with
 // `nameserver` as its only name server: a resolv.conf written to `dir` is bind-mounted over
 // /etc/resolv.conf inside deputy's own mount namespace, so the test machine's resolver is left
-// alone. `options` is resolv.conf's options line, e.g. "timeout:30 attempts:1".
+// alone. `options` is resolv.conf's options line, e.g. "timeout:30 attempts:1"; `search`, when
+// given, its search line.
 std::vector<std::string> PrivateResolverLauncher(const TempDir& dir, const std::string& nameserver,
-                                                 const std::string& options);
+                                                 const std::string& options,
+                                                 const std::string& search = "");
 
 }  // namespace deputy::test

@@ -262,6 +262,33 @@ TEST(ConfigLoaderTest, StringWhereIntegerExpected) {
             R"(discovery.timeout_ms: expected a positive integer, got "5")");
 }
 
+TEST(ConfigLoaderTest, NameServersAreIpLiteralsWithPort53UnlessGiven) {
+  const Config config =
+      MustParse(With("/dns", {{"servers", {"127.0.0.53", "127.0.0.1:5353", "::1", "[::1]:5300"}},
+                              {"attempts", 3}}));
+  EXPECT_EQ(config.dns.servers,
+            (std::vector<SocketAddress>{
+                {"127.0.0.53", 53}, {"127.0.0.1", 5353}, {"::1", 53}, {"::1", 5300}}));
+  EXPECT_EQ(config.dns.attempts, 3u);
+  std::vector<std::string> endpoints;
+  for (const IpEndpoint& endpoint : config.dns.ServerEndpoints()) {
+    endpoints.push_back(endpoint.ToString());
+  }
+  EXPECT_EQ(endpoints, (std::vector<std::string>{"127.0.0.53:53", "127.0.0.1:5353", "[::1]:53",
+                                                 "[::1]:5300"}));
+  EXPECT_TRUE(MustParse(Base()).dns.servers.empty());
+  EXPECT_EQ(MustParse(Base()).dns.attempts, 2u);
+
+  EXPECT_THAT(RejectionOf(With("/dns/servers", {"ns.example.org"})),
+              StartsWith("dns.servers[0]: "));
+  EXPECT_THAT(RejectionOf(With("/dns/servers", Json::array())),
+              StartsWith("dns.servers: expected a list of 1 to 8 name servers"));
+  EXPECT_THAT(RejectionOf(With("/dns/servers", Json(std::vector<std::string>(9, "127.0.0.1")))),
+              StartsWith("dns.servers: expected a list of 1 to 8 name servers"));
+  EXPECT_THAT(RejectionOf(With("/dns/attempts", 0)), StartsWith("dns.attempts: "));
+  EXPECT_THAT(RejectionOf(With("/dns/attempts", 11)), StartsWith("dns.attempts: "));
+}
+
 TEST(ConfigLoaderTest, FloatsAndBooleansAreNotIntegers) {
   EXPECT_THAT(RejectionOf(With("/upstream/idle_timeout_s", 5.0)),
               StartsWith("upstream.idle_timeout_s: expected a positive integer"));
