@@ -38,7 +38,7 @@ struct Timing {
 // Hits runs `lookups` cache hits on a loop of its own, `kBatch` at a time.
 Timing Hits(DelegationCache& cache, const Hosts& hosts, size_t lookups) {
   EventLoop loop;
-  DnsResolver resolver(loop, hosts, 2000);
+  DnsResolver resolver(loop, DnsSettings{.hosts = hosts, .timeout_ms = 2000});
   std::vector<std::unique_ptr<DelegationLookup>> pending;
   pending.reserve(kBatch);
   size_t answered = 0;
@@ -110,7 +110,7 @@ int Main(int argc, char** argv) {
   {
     // The one fetch that fills the cache.
     EventLoop loop;
-    DnsResolver resolver(loop, hosts, 2000);
+    DnsResolver resolver(loop, DnsSettings{.hosts = hosts, .timeout_ms = 2000});
     std::optional<Result<LookupOutcome>> first;
     auto lookup = cache.Lookup(loop, resolver, "example.org", "xmpp-client",
                                [&](Result<LookupOutcome> outcome) { first = std::move(outcome); });

@@ -181,6 +181,33 @@ Metrics::Metrics()
                             .Help("Well-known document fetches running now.")
                             .Register(*registry_)
                             .Add({});
+  dns_lookups_ = &prometheus::BuildCounter()
+                      .Name("deputy_dns_lookups_total")
+                      .Help(
+                          "Name lookups by record type and how the resolver answered: hit, "
+                          "negative (a cached NXDOMAIN or NODATA), miss (a query was sent), "
+                          "joined (a query in flight), limit (refused).")
+                      .Register(*registry_);
+  dns_queries_ = &prometheus::BuildCounter()
+                      .Name("deputy_dns_queries_total")
+                      .Help(
+                          "Queries sent to name servers by record type and outcome: records, "
+                          "nodata, nxdomain, timeout, error, cancelled.")
+                      .Register(*registry_);
+  dns_query_duration_ = &prometheus::BuildHistogram()
+                             .Name("deputy_dns_query_duration_seconds")
+                             .Help("Time name servers took to answer deputy's queries.")
+                             .Register(*registry_);
+  dns_cache_entries_ = &prometheus::BuildGauge()
+                            .Name("deputy_dns_cache_entries")
+                            .Help("DNS answers held in the resolvers' caches, all workers.")
+                            .Register(*registry_)
+                            .Add({});
+  dns_queries_in_flight_ = &prometheus::BuildGauge()
+                                .Name("deputy_dns_queries_in_flight")
+                                .Help("Queries to name servers waiting for an answer now.")
+                                .Register(*registry_)
+                                .Add({});
   max_connections_ = &prometheus::BuildGauge()
                           .Name("deputy_connections_max")
                           .Help("Client connections deputy accepts at once, on all listeners.")
@@ -296,6 +323,18 @@ prometheus::Counter& Metrics::Tunnels(const std::string& listener, std::string_v
 
 prometheus::Counter& Metrics::Lookups(std::string_view result) {
   return lookups_.Add({{"result", std::string(result)}});
+}
+
+prometheus::Counter& Metrics::DnsLookups(std::string_view type, std::string_view result) {
+  return dns_lookups_->Add({{"type", std::string(type)}, {"result", std::string(result)}});
+}
+
+prometheus::Counter& Metrics::DnsQueries(std::string_view type, std::string_view result) {
+  return dns_queries_->Add({{"type", std::string(type)}, {"result", std::string(result)}});
+}
+
+prometheus::Histogram& Metrics::DnsQueryDuration(std::string_view type) {
+  return dns_query_duration_->Add({{"type", std::string(type)}}, kFineLatencyBuckets);
 }
 
 prometheus::Counter& Metrics::Fetches(const std::string& status) {

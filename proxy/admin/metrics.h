@@ -58,6 +58,11 @@ class Metrics {
   prometheus::Gauge& CacheBytes() { return *cache_bytes_; }
   prometheus::Counter& CacheEvictions(std::string_view reason);
   prometheus::Gauge& FetchesInFlight() { return *fetches_in_flight_; }
+  prometheus::Counter& DnsLookups(std::string_view type, std::string_view result);
+  prometheus::Counter& DnsQueries(std::string_view type, std::string_view result);
+  prometheus::Histogram& DnsQueryDuration(std::string_view type);
+  prometheus::Gauge& DnsCacheEntries() { return *dns_cache_entries_; }
+  prometheus::Gauge& DnsQueriesInFlight() { return *dns_queries_in_flight_; }
   prometheus::Gauge& MaxConnections() { return *max_connections_; }
   // ConfigReloads counts reloads by result, "ok" or "error".
   prometheus::Counter& ConfigReloads(std::string_view result);
@@ -107,6 +112,11 @@ class Metrics {
   prometheus::Gauge* cache_bytes_;
   prometheus::Family<prometheus::Counter>* cache_evictions_;
   prometheus::Gauge* fetches_in_flight_;
+  prometheus::Family<prometheus::Counter>* dns_lookups_;
+  prometheus::Family<prometheus::Counter>* dns_queries_;
+  prometheus::Family<prometheus::Histogram>* dns_query_duration_;
+  prometheus::Gauge* dns_cache_entries_;
+  prometheus::Gauge* dns_queries_in_flight_;
   prometheus::Gauge* max_connections_;
   prometheus::Family<prometheus::Counter>* config_reloads_;
   prometheus::Gauge* config_last_reload_success_;

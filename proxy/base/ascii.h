@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 
 namespace deputy {
@@ -11,6 +12,15 @@ inline bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
            const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
            return lower(x) == lower(y);
          });
+}
+
+// AsciiLower lower-cases ASCII letters only: DNS names compare this way (RFC 4343).
+inline std::string AsciiLower(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return lower;
 }
 
 // HasControlCharacter says whether `text` holds a C0 control or DEL, which no user name or

@@ -49,8 +49,11 @@ int RunResolve(const Config& config, const std::string& domain_arg,
   int exit_code = kResolveFailed;
   {
     EventLoop loop;
-    DnsResolver resolver(loop, config.dns.hosts, config.dns.timeout_ms,
-                         config.dns.ServerEndpoints(), config.dns.attempts);
+    DnsResolver resolver(loop, config.dns.Settings());
+    if (!resolver.status().ok()) {
+      std::cerr << "deputy resolve: " << resolver.status().message() << "\n";
+      return kResolveFailed;
+    }
     DestinationGuard guard(config.policy.allowed_networks, config.policy.denied_networks);
     ConnectTimeouts timeouts{config.upstream.connect_timeout_ms,
                              config.upstream.handshake_timeout_ms};

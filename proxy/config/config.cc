@@ -9,14 +9,22 @@ std::string SocketAddress::ToString() const {
   return host + ":" + port_text;
 }
 
-std::vector<IpEndpoint> DnsConfig::ServerEndpoints() const {
-  std::vector<IpEndpoint> endpoints;
+DnsSettings DnsConfig::Settings() const {
+  DnsSettings settings;
+  settings.hosts = hosts;
   for (const SocketAddress& server : servers) {
     if (std::optional<IpEndpoint> endpoint = ParseIpLiteral(server.host, server.port)) {
-      endpoints.push_back(*endpoint);
+      settings.servers.push_back(*endpoint);
     }
   }
-  return endpoints;
+  settings.timeout_ms = timeout_ms;
+  settings.attempts = attempts;
+  settings.cache.min_ttl_s = min_ttl_s;
+  settings.cache.max_ttl_s = max_ttl_s;
+  settings.cache.max_negative_ttl_s = max_negative_ttl_s;
+  settings.cache.max_entries = cache_max_entries;
+  settings.max_inflight_queries = max_inflight_queries;
+  return settings;
 }
 
 }  // namespace deputy

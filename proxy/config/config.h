@@ -8,6 +8,7 @@
 
 #include "log/log_settings.h"
 #include "net/address.h"
+#include "net/dns_resolver.h"
 #include "net/ip_network.h"
 #include "tls/tls_server_settings.h"
 #include "tls/tls_version.h"
@@ -110,12 +111,19 @@ struct UpstreamConfig {
 struct DnsConfig {
   // Names answered from here instead of the system resolver; keys are lower-case.
   std::map<std::string, std::vector<std::string>> hosts;
-  uint32_t timeout_ms = 5000;
+  uint32_t timeout_ms = 5000;  // one query, every attempt at every server included
   // Name servers asked instead of those of /etc/resolv.conf (port 53 unless given).
   std::vector<SocketAddress> servers;
-  uint32_t attempts = 2;  // per name server
-  // ServerEndpoints is `servers` as the resolver takes them.
-  std::vector<IpEndpoint> ServerEndpoints() const;
+  uint32_t attempts = 2;  // rounds over the name servers
+  // Answers are kept for their TTL clamped to [min_ttl_s, max_ttl_s]; NXDOMAIN and NODATA for
+  // their SOA's TTL (RFC 2308) clamped to [min_ttl_s, max_negative_ttl_s].
+  uint32_t min_ttl_s = 0;
+  uint32_t max_ttl_s = 300;
+  uint32_t max_negative_ttl_s = 30;
+  uint32_t cache_max_entries = 10000;   // per worker; 0 keeps nothing
+  uint32_t max_inflight_queries = 512;  // per worker
+  // Settings is this section as a resolver takes it.
+  DnsSettings Settings() const;
 };
 
 enum class PolicyAction { kAllow, kDeny };

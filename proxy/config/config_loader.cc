@@ -35,6 +35,10 @@ constexpr uint32_t kMaxRedirects = 10;
 constexpr uint16_t kDnsPort = 53;
 constexpr size_t kMaxDnsServers = 8;
 constexpr uint32_t kMaxDnsAttempts = 10;
+// c-ares takes its per-try timeout as an int; ten minutes is far beyond any useful wait.
+constexpr uint32_t kMaxDnsTimeoutMs = 600000;
+constexpr uint32_t kMaxDnsTtlS = 7 * 86400;
+constexpr uint32_t kMaxDnsCacheEntries = 10000000;
 constexpr uint32_t kMinBufferBytes = 4096;
 constexpr uint32_t kMaxBufferBytes = 16 << 20;
 // A config file is small; the cap keeps `deputy check -c /dev/zero` from eating memory.
@@ -380,15 +384,32 @@ void ReadDnsServers(Errors* errors, const Json& json, const std::string& path,
 }
 
 void ReadDns(Errors* errors, const Json& json, DnsConfig* out) {
-  const Object object(errors, json, "dns", {"hosts", "timeout_ms", "servers", "attempts"});
+  const Object object(errors, json, "dns",
+                      {"hosts", "timeout_ms", "servers", "attempts", "min_ttl_s", "max_ttl_s",
+                       "max_negative_ttl_s", "cache_max_entries", "max_inflight_queries"});
   if (const Json* hosts = object.Find("hosts")) {
     ReadDnsHosts(errors, *hosts, object.PathOf("hosts"), &out->hosts);
   }
   object.Positive("timeout_ms", &out->timeout_ms);
+  if (out->timeout_ms > kMaxDnsTimeoutMs) {
+    errors->Add(object.PathOf("timeout_ms"), std::to_string(out->timeout_ms) + " is above " +
+                                                 std::to_string(kMaxDnsTimeoutMs) + " ms");
+  }
   if (const Json* servers = object.Find("servers")) {
     ReadDnsServers(errors, *servers, object.PathOf("servers"), &out->servers);
   }
   object.Uint32("attempts", 1, kMaxDnsAttempts, &out->attempts);
+  object.Uint32("min_ttl_s", 0, kMaxDnsTtlS, &out->min_ttl_s);
+  object.Uint32("max_ttl_s", 0, kMaxDnsTtlS, &out->max_ttl_s);
+  object.Uint32("max_negative_ttl_s", 0, kMaxDnsTtlS, &out->max_negative_ttl_s);
+  object.Uint32("cache_max_entries", 0, kMaxDnsCacheEntries, &out->cache_max_entries);
+  object.Positive("max_inflight_queries", &out->max_inflight_queries);
+  // Compared after reading, so a value left out takes part with its default.
+  if (out->min_ttl_s > out->max_ttl_s) {
+    errors->Add(object.PathOf("min_ttl_s"), std::to_string(out->min_ttl_s) +
+                                                " is above max_ttl_s (" +
+                                                std::to_string(out->max_ttl_s) + ")");
+  }
 }
 
 void ReadLimits(Errors* errors, const Json& json, LimitsConfig* out) {

@@ -141,7 +141,12 @@ Json EffectiveConfig(const Config& config) {
   for (const SocketAddress& server : config.dns.servers) servers.push_back(server.ToString());
   out["dns"] = {{"hosts", std::move(hosts)},
                 {"timeout_ms", config.dns.timeout_ms},
-                {"attempts", config.dns.attempts}};
+                {"attempts", config.dns.attempts},
+                {"min_ttl_s", config.dns.min_ttl_s},
+                {"max_ttl_s", config.dns.max_ttl_s},
+                {"max_negative_ttl_s", config.dns.max_negative_ttl_s},
+                {"cache_max_entries", config.dns.cache_max_entries},
+                {"max_inflight_queries", config.dns.max_inflight_queries}};
   if (!config.dns.servers.empty()) out["dns"]["servers"] = std::move(servers);
   const PolicyConfig& policy = config.policy;
   Json rules = Json::array();

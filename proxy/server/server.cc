@@ -80,8 +80,6 @@ void WarnRestartOnly(const Config& running, const Config& read) {
   if (read.limits != running.limits) changed.push_back("limits");
   if (read.auth != running.auth) changed.push_back("auth");
   if (read.admin != running.admin) changed.push_back("admin");
-  if (read.dns.servers != running.dns.servers) changed.push_back("dns.servers");
-  if (read.dns.attempts != running.dns.attempts) changed.push_back("dns.attempts");
   if (changed.empty()) return;
   spdlog::warn("reload: {} changed, which only a restart applies; the values read at start stay",
                Names(changed));
@@ -156,10 +154,11 @@ Status Server::Start() {
   delegations_ = std::make_unique<DelegationCache>(current_->discovery(), cache_metrics_);
   process_ = std::make_unique<ProcessServices>(
       ProcessServices{metrics_, auth_metrics_, startup_.auth, *delegations_, password_verifier_,
-                      auth_failures_, verified_credentials_, slots_});
+                      auth_failures_, verified_credentials_, slots_, dns_metrics_});
   for (unsigned i = 0; i < worker_count; ++i) {
     workers_.push_back(std::make_unique<Worker>(
         i, *process_, current_, [this](unsigned) { loop_.Post([this] { OnWorkerStopped(); }); }));
+    if (!workers_.back()->ResolverStatus().ok()) return workers_.back()->ResolverStatus();
   }
   std::vector<Opened> opened;
   Result<std::vector<Worker::Sockets>> sockets = OpenSockets(*current_, &opened);
@@ -268,8 +267,6 @@ Status Server::Reload() {
   read->limits = startup_.limits;
   read->auth = startup_.auth;
   read->admin = startup_.admin;
-  read->dns.servers = startup_.dns.servers;
-  read->dns.attempts = startup_.dns.attempts;
   auto loaded =
       ConfigGeneration::Load(std::move(read).value(), current_->number() + 1, LoadServices());
   if (!loaded.ok()) return ReloadFailed(loaded.status());

@@ -9,6 +9,7 @@
 #include "admin/admin_server.h"
 #include "admin/auth_metrics.h"
 #include "admin/cache_metrics.h"
+#include "admin/dns_metrics.h"
 #include "admin/metrics.h"
 #include "auth/credential_cache.h"
 #include "auth/failure_limiter.h"
@@ -80,6 +81,7 @@ class Server {
   Metrics metrics_;
   CacheMetrics cache_metrics_{metrics_};
   AuthMetrics auth_metrics_{metrics_};
+  DnsMetrics dns_metrics_{metrics_};
   std::unique_ptr<DelegationCache> delegations_;
   FailureLimiter auth_failures_;
   CredentialCache verified_credentials_;

@@ -25,8 +25,7 @@ Worker::Worker(unsigned index, ProcessServices& process,
       process_(process),
       on_stopped_(std::move(on_stopped)),
       rng_(std::random_device{}()),
-      resolver_(loop_, generation->config().dns.hosts, generation->config().dns.timeout_ms,
-                generation->config().dns.ServerEndpoints(), generation->config().dns.attempts),
+      resolver_(loop_, generation->config().dns.Settings(), &process.dns_observer),
       auth_services_{loop_,
                      process.auth,
                      process.password_verifier,
@@ -81,8 +80,9 @@ void Worker::Apply(std::shared_ptr<const ConfigGeneration> generation, Sockets o
 }
 
 void Worker::ApplyNow(std::shared_ptr<const ConfigGeneration> generation, Sockets opened) {
-  const DnsConfig& dns = generation->config().dns;
-  resolver_.Reconfigure(dns.hosts, dns.timeout_ms);
+  if (Status dns = resolver_.Reconfigure(generation->config().dns.Settings()); !dns.ok()) {
+    spdlog::error("worker {}: the DNS settings stay as they were: {}", index_, dns.message());
+  }
   served_ = Serve(std::move(generation));
   // Closing a socket resets the connections queued on it but not yet accepted; those already
   // accepted are sessions, which go on.

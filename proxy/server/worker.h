@@ -42,6 +42,7 @@ struct ProcessServices {
   FailureLimiter& auth_failures;
   CredentialCache& verified_credentials;
   ConnectionSlots& slots;
+  DnsObserver& dns_observer;
 };
 
 // Worker is one event loop on its own thread with everything a session needs that is not
@@ -69,6 +70,8 @@ class Worker {
              std::function<void()> applied = nullptr);
   // Start runs the loop on a new thread.
   void Start();
+  // Why the resolver cannot ask name servers (no usable resolv.conf, say), or ok.
+  const Status& ResolverStatus() const { return resolver_.status(); }
 
   // Drain stops accepting and lets sessions finish for up to `deadline_ms`, then cuts them;
   // the worker stops once none is left and no other worker's session waits on a delegation

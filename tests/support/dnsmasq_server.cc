@@ -76,7 +76,9 @@ bool DnsmasqServer::SetHosts(const std::string& hosts, Millis timeout) {
   return WaitForMore("read " + hosts_file_, reads, timeout);
 }
 
-size_t DnsmasqServer::Queries(const std::string& name) { return Count("query[A] " + name + " "); }
+size_t DnsmasqServer::Queries(const std::string& name, const std::string& type) {
+  return Count("query[" + type + "] " + name + " ");
+}
 
 const std::string& DnsmasqServer::Log() {
   char chunk[4096];

@@ -34,8 +34,9 @@ class DnsmasqServer {
 
   // SetHosts replaces the hosts file ("127.0.0.1 name" lines) and waits until it is in force.
   bool SetHosts(const std::string& hosts, Millis timeout = kDefaultTimeout);
-  // Queries counts the A queries dnsmasq has answered for `name` so far.
-  size_t Queries(const std::string& name);
+  // Queries counts the queries of `type` ("A", "AAAA", "SRV") dnsmasq has answered for `name`
+  // so far.
+  size_t Queries(const std::string& name, const std::string& type = "A");
 
  private:
   // Log is everything dnsmasq has written to stderr so far.

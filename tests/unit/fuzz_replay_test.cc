@@ -17,6 +17,7 @@
 #include "fuzz/cache_control_fuzzer.cc"
 #include "fuzz/config_fuzzer.cc"
 #include "fuzz/connect_authority_fuzzer.cc"
+#include "fuzz/dns_message_fuzzer.cc"
 #include "fuzz/document_fuzzer.cc"
 #include "fuzz/ip_network_fuzzer.cc"
 #include "fuzz/proxy_header_fuzzer.cc"

@@ -271,7 +271,7 @@ TEST(ConfigLoaderTest, NameServersAreIpLiteralsWithPort53UnlessGiven) {
                 {"127.0.0.53", 53}, {"127.0.0.1", 5353}, {"::1", 53}, {"::1", 5300}}));
   EXPECT_EQ(config.dns.attempts, 3u);
   std::vector<std::string> endpoints;
-  for (const IpEndpoint& endpoint : config.dns.ServerEndpoints()) {
+  for (const IpEndpoint& endpoint : config.dns.Settings().servers) {
     endpoints.push_back(endpoint.ToString());
   }
   EXPECT_EQ(endpoints, (std::vector<std::string>{"127.0.0.53:53", "127.0.0.1:5353", "[::1]:53",
@@ -287,6 +287,32 @@ TEST(ConfigLoaderTest, NameServersAreIpLiteralsWithPort53UnlessGiven) {
               StartsWith("dns.servers: expected a list of 1 to 8 name servers"));
   EXPECT_THAT(RejectionOf(With("/dns/attempts", 0)), StartsWith("dns.attempts: "));
   EXPECT_THAT(RejectionOf(With("/dns/attempts", 11)), StartsWith("dns.attempts: "));
+}
+
+TEST(ConfigLoaderTest, DnsCacheBoundsReachTheResolverAndAreChecked) {
+  const Config config = MustParse(With("/dns", {{"min_ttl_s", 5},
+                                                {"max_ttl_s", 60},
+                                                {"max_negative_ttl_s", 10},
+                                                {"cache_max_entries", 100},
+                                                {"max_inflight_queries", 7}}));
+  const DnsSettings settings = config.dns.Settings();
+  EXPECT_EQ(settings.cache.min_ttl_s, 5u);
+  EXPECT_EQ(settings.cache.max_ttl_s, 60u);
+  EXPECT_EQ(settings.cache.max_negative_ttl_s, 10u);
+  EXPECT_EQ(settings.cache.max_entries, 100u);
+  EXPECT_EQ(settings.max_inflight_queries, 7u);
+  const DnsSettings defaults = MustParse(Base()).dns.Settings();
+  EXPECT_EQ(defaults.cache.max_ttl_s, 300u);
+  EXPECT_EQ(defaults.cache.max_negative_ttl_s, 30u);
+  EXPECT_EQ(defaults.cache.max_entries, 10000u);
+  EXPECT_EQ(defaults.max_inflight_queries, 512u);
+
+  EXPECT_THAT(RejectionOf(With("/dns", {{"min_ttl_s", 400}})),
+              StartsWith("dns.min_ttl_s: 400 is above max_ttl_s (300)"));
+  EXPECT_THAT(RejectionOf(With("/dns/max_inflight_queries", 0)),
+              StartsWith("dns.max_inflight_queries: "));
+  EXPECT_THAT(RejectionOf(With("/dns/timeout_ms", 600001)), StartsWith("dns.timeout_ms: "));
+  EXPECT_THAT(RejectionOf(With("/dns/max_ttl_s", 7 * 86400 + 1)), StartsWith("dns.max_ttl_s: "));
 }
 
 TEST(ConfigLoaderTest, FloatsAndBooleansAreNotIntegers) {

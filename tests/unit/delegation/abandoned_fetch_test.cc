@@ -42,7 +42,9 @@ class AbandonedFetchTest : public ::testing::Test {
   AbandonedFetchTest()
       : ca_file_(ca_.WriteCertFile(dir_.path())),
         server_(ca_.Issue(test::CertOptions{{"example.org", "example.net"}})),
-        resolver_(loop_, {{"example.org", {"127.0.0.1"}}, {"example.net", {"127.0.0.1"}}}, 2000) {}
+        resolver_(loop_, DnsSettings{.hosts = {{"example.org", {"127.0.0.1"}},
+                                               {"example.net", {"127.0.0.1"}}},
+                                     .timeout_ms = 2000}) {}
 
   void SetUp() override {
     auto ctx = TlsClientContext::Create(ca_file_, TlsVersion::kTls12, "http/1.1");

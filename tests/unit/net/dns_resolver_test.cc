@@ -27,6 +27,13 @@ using Answer = Result<std::vector<IpEndpoint>>;
 
 IpEndpoint NameServer(const std::string& address) { return *ParseIpLiteral(address, 53); }
 
+DnsSettings Settings(const std::string& server, uint32_t timeout_ms) {
+  DnsSettings settings;
+  settings.servers = {NameServer(server)};
+  settings.timeout_ms = timeout_ms;
+  return settings;
+}
+
 // Resolve runs the loop until `host` is answered (or 10 s pass) and returns the answer.
 std::optional<Answer> Resolve(EventLoop& loop, DnsResolver& resolver, const std::string& host) {
   std::optional<Answer> answer;
@@ -51,7 +58,7 @@ TEST(DnsResolverTest, AnswersFromTheConfiguredNameServer) {
   test::DnsmasqServer dns(dir, "127.0.0.7 xmpp.example\n::1 xmpp.example\n");
   ASSERT_TRUE(dns.valid()) << dns.error();
   EventLoop loop;
-  DnsResolver resolver(loop, {}, 2000, {NameServer(dns.address())});
+  DnsResolver resolver(loop, Settings(dns.address(), 2000));
 
   std::optional<Answer> answer = Resolve(loop, resolver, "xmpp.example");
   ASSERT_TRUE(answer.has_value());
@@ -67,7 +74,7 @@ TEST(DnsResolverTest, ANameTheServerDoesNotKnowFailsAtOnceAsADnsError) {
   test::DnsmasqServer dns(dir, "127.0.0.7 xmpp.example\n");
   ASSERT_TRUE(dns.valid()) << dns.error();
   EventLoop loop;
-  DnsResolver resolver(loop, {}, 5000, {NameServer(dns.address())});
+  DnsResolver resolver(loop, Settings(dns.address(), 5000));
 
   const Clock::time_point start = Clock::now();
   std::optional<Answer> answer = Resolve(loop, resolver, "nowhere.example");
@@ -82,7 +89,7 @@ TEST(DnsResolverTest, ASilentServerCostsTheLookupItsDeadline) {
   test::SilentDnsServer silent;
   ASSERT_TRUE(silent.valid()) << silent.error();
   EventLoop loop;
-  DnsResolver resolver(loop, {}, 300, {NameServer(silent.address())});
+  DnsResolver resolver(loop, Settings(silent.address(), 300));
 
   std::optional<Answer> answer = Resolve(loop, resolver, "xmpp.example");
   ASSERT_TRUE(answer.has_value());
@@ -102,7 +109,7 @@ TEST(DnsResolverTest, SixtyFourLookupsStuckOnASilentServerDoNotDelayAnother) {
                           {"--server=/silent.example/" + silent.address()});
   ASSERT_TRUE(dns.valid()) << dns.error();
   EventLoop loop;
-  DnsResolver resolver(loop, {}, 20000, {NameServer(dns.address())});
+  DnsResolver resolver(loop, Settings(dns.address(), 20000));
 
   std::vector<std::unique_ptr<DnsQuery>> stuck;
   int stuck_answered = 0;
@@ -129,7 +136,7 @@ TEST(DnsResolverTest, ALookupGivenUpIsNeverAnswered) {
   test::DnsmasqServer dns(dir, "127.0.0.7 xmpp.example\n127.0.0.8 other.example\n");
   ASSERT_TRUE(dns.valid()) << dns.error();
   EventLoop loop;
-  DnsResolver resolver(loop, {}, 2000, {NameServer(dns.address())});
+  DnsResolver resolver(loop, Settings(dns.address(), 2000));
 
   bool given_up_answered = false;
   auto given_up = resolver.Resolve("xmpp.example", 443, [&](Answer) { given_up_answered = true; });
@@ -145,8 +152,9 @@ TEST(DnsResolverTest, LiteralsAndStaticHostsNeedNoNameServer) {
   test::SilentDnsServer silent;
   ASSERT_TRUE(silent.valid()) << silent.error();
   EventLoop loop;
-  DnsResolver resolver(loop, {{"pinned.example", {"127.0.0.9"}}}, 2000,
-                       {NameServer(silent.address())});
+  DnsSettings settings = Settings(silent.address(), 2000);
+  settings.hosts = {{"pinned.example", {"127.0.0.9"}}};
+  DnsResolver resolver(loop, settings);
 
   std::optional<Answer> pinned = Resolve(loop, resolver, "pinned.example");
   ASSERT_TRUE(pinned && pinned->ok());
