@@ -98,6 +98,8 @@ struct UpstreamConfig {
   TlsVersion min_tls_version = TlsVersion::kTls12;
   uint32_t connect_timeout_ms = 5000;
   uint32_t handshake_timeout_ms = 5000;
+  // How long one address of a target gets before the next is tried beside it (RFC 8305).
+  uint32_t happy_eyeballs_delay_ms = 250;
   // One CONNECT, across every target and address: at most this many TCP connects, all within
   // this much time.
   uint32_t max_attempts = 8;

@@ -302,14 +302,16 @@ void ReadDiscovery(Errors* errors, const Json& json, DiscoveryConfig* out) {
 }
 
 void ReadUpstream(Errors* errors, const Json& json, UpstreamConfig* out) {
-  const Object object(
-      errors, json, "upstream",
-      {"ca_file", "min_tls_version", "connect_timeout_ms", "handshake_timeout_ms", "max_attempts",
-       "connect_budget_ms", "idle_timeout_s", "buffer_bytes", "allow_truncation"});
+  const Object object(errors, json, "upstream",
+                      {"ca_file", "min_tls_version", "connect_timeout_ms", "handshake_timeout_ms",
+                       "happy_eyeballs_delay_ms", "max_attempts", "connect_budget_ms",
+                       "idle_timeout_s", "buffer_bytes", "allow_truncation"});
   object.String("ca_file", &out->ca_file);
   object.Choice("min_tls_version", kTlsVersionNames, &out->min_tls_version);
   object.Positive("connect_timeout_ms", &out->connect_timeout_ms);
   object.Positive("handshake_timeout_ms", &out->handshake_timeout_ms);
+  // RFC 8305 section 8: at least 10 ms, at most 2 s.
+  object.Uint32("happy_eyeballs_delay_ms", 10, 2000, &out->happy_eyeballs_delay_ms);
   object.Positive("max_attempts", &out->max_attempts);
   object.Positive("connect_budget_ms", &out->connect_budget_ms);
   object.Positive("idle_timeout_s", &out->idle_timeout_s);

@@ -130,6 +130,7 @@ Json EffectiveConfig(const Config& config) {
                      {"min_tls_version", Named(kTlsVersionNames, upstream.min_tls_version)},
                      {"connect_timeout_ms", upstream.connect_timeout_ms},
                      {"handshake_timeout_ms", upstream.handshake_timeout_ms},
+                     {"happy_eyeballs_delay_ms", upstream.happy_eyeballs_delay_ms},
                      {"max_attempts", upstream.max_attempts},
                      {"connect_budget_ms", upstream.connect_budget_ms},
                      {"idle_timeout_s", upstream.idle_timeout_s},

@@ -23,10 +23,14 @@ std::vector<IpAddress> EmbeddedIpv4(const IpAddress& address) {
     return v4;
   };
   static const IpNetwork kCompatible = Must("::/96");
+  // :: and ::1 are the unspecified and loopback addresses, not IPv4-compatible ones (RFC 4291
+  // section 2.5.5.1); each is judged as itself.
+  static const IpNetwork kNotCompatible = Must("::/127");
   static const IpNetwork kNat64 = Must("64:ff9b::/96");
   static const IpNetwork kSixToFour = Must("2002::/16");
   static const IpNetwork kTeredo = Must("2001::/32");
-  if (Ipv4MappedNetwork().Contains(address) || kCompatible.Contains(address) ||
+  if (Ipv4MappedNetwork().Contains(address) ||
+      (kCompatible.Contains(address) && !kNotCompatible.Contains(address)) ||
       kNat64.Contains(address)) {
     out.push_back(v4_at(12, false));
   }

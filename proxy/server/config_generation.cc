@@ -119,7 +119,8 @@ Result<std::shared_ptr<const ConfigGeneration>> ConfigGeneration::Load(Config co
   if (!fingerprint.ok()) return fingerprint.status();
   generation->discovery_ = std::make_shared<const DiscoverySettings>(DiscoverySettings{
       loaded.discovery, generation->guard_, std::move(discovery_tls).value(),
-      ConnectTimeouts{loaded.upstream.connect_timeout_ms, loaded.upstream.handshake_timeout_ms},
+      ConnectTimeouts{loaded.upstream.connect_timeout_ms, loaded.upstream.handshake_timeout_ms,
+                      loaded.upstream.happy_eyeballs_delay_ms},
       std::move(fingerprint).value()});
 
   for (const ListenerConfig& listener : loaded.listeners) {

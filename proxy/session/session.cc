@@ -251,7 +251,8 @@ void Session::ConnectNext() {
   const Target& target = targets_[next_target_];
   attempt_ = std::make_unique<TlsConnectAttempt>(
       services_->loop, services_->resolver, services_->guard, services_->upstream_ctx,
-      ConnectTimeouts{upstream.connect_timeout_ms, upstream.handshake_timeout_ms},
+      ConnectTimeouts{upstream.connect_timeout_ms, upstream.handshake_timeout_ms,
+                      upstream.happy_eyeballs_delay_ms},
       ConnectBudget{attempts_left_, *connect_deadline_});
   attempt_->Start(
       target.host, target.port, target.domain,

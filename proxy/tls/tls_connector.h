@@ -26,10 +26,12 @@ struct TlsConnection {
   double handshake_seconds = 0;  // TLS handshake and verification on it
 };
 
-// Per address: the TCP connect, then the TLS handshake.
+// Per address: the TCP connect, then the TLS handshake; and how long one address gets before
+// the next is tried beside it (RFC 8305's Connection Attempt Delay).
 struct ConnectTimeouts {
   uint32_t connect_ms = 5000;
   uint32_t handshake_ms = 5000;
+  uint32_t stagger_ms = 250;
 };
 
 // ConnectBudget bounds an attempt as a whole: at most `max_connects` TCP connects (one per
@@ -41,11 +43,14 @@ struct ConnectBudget {
   Clock::time_point deadline = Clock::time_point::max();
 };
 
-// TlsConnectAttempt connects to host:port and verifies the peer as `verify_name`, trying every
-// address the host resolves to, in order, until one connects and verifies or the budget is
-// spent. Addresses the guard prohibits are skipped without a connect (and cost no attempt).
-// Destroying it cancels the attempt; the callback then never runs. Failure messages name the host,
-// never the addresses (they reach clients); the observer hears the addresses.
+// TlsConnectAttempt connects to host:port and verifies the peer as `verify_name`, racing the
+// addresses the host resolves to as RFC 8305 (Happy Eyeballs v2) says: in the resolver's order
+// (IPv6 first, the families alternating), the next one started when the one before has had
+// `stagger_ms` without verifying or as soon as it fails; the first to finish both the TCP
+// connect and the TLS verification wins and the others are closed. Addresses the guard
+// prohibits are skipped without a connect (and cost no attempt). Destroying it cancels the
+// attempt; the callback then never runs. Failure messages name the host, never the addresses
+// (they reach clients); the observer hears the addresses.
 class TlsConnectAttempt : public Deferrable {
  public:
   using Callback = std::function<void(Result<TlsConnection>)>;
@@ -68,14 +73,18 @@ class TlsConnectAttempt : public Deferrable {
   Limit limit_reached() const { return limit_reached_; }
 
  private:
-  void TryNext();
-  void OnTcpConnected(const Status& status);
-  void OnHandshake(const Status& status);
-  void OnTimeout();
-  void AttemptFailed(const Status& status);
+  class Racer;
+
+  void OnResolved(Result<std::vector<IpEndpoint>> result);
+  // StartNext starts the next permitted address, or, when none can start and none is running,
+  // ends the attempt with the last failure.
+  void StartNext();
+  void OnRacerFailed(Racer& racer, const Status& status);
+  void OnRacerVerified(Racer& racer);
+  void Retire(Racer& racer);
   void Finish(Result<TlsConnection> result);
-  // StartTimer arms the step timer with `timeout_ms`, cut to what the deadline leaves.
-  void StartTimer(uint64_t timeout_ms);
+  // Cut is `timeout_ms` cut to what the deadline leaves; `*cut` says whether it was.
+  uint64_t Cut(uint64_t timeout_ms, bool* cut) const;
   // LastErrorOr is the last address's failure, or (code, message) when no address was tried.
   Status LastErrorOr(ErrorCode code, const std::string& message) const;
 
@@ -91,19 +100,14 @@ class TlsConnectAttempt : public Deferrable {
   Callback done_;
   FailureObserver on_failure_;
   std::unique_ptr<DnsQuery> dns_;
-  bool resolved_ = false;
+  Timer dns_timer_;  // the budget's deadline while resolving
+  uint64_t dns_timer_ms_ = 0;
   std::vector<IpEndpoint> endpoints_;
   size_t next_ = 0;
-  std::unique_ptr<TcpStream> tcp_;
-  std::unique_ptr<TlsStream> tls_;
-  Timer timer_;
-  uint64_t timer_ms_ = 0;
-  bool timer_cut_ = false;  // the running step timer ends at the deadline, not its own timeout
+  std::vector<std::unique_ptr<Racer>> racers_;
+  Timer stagger_;
   std::chrono::steady_clock::time_point started_;
   double dns_seconds_ = 0;
-  std::chrono::steady_clock::time_point connect_started_;
-  double connect_seconds_ = 0;
-  std::chrono::steady_clock::time_point handshake_started_;
   Status last_error_;
   uint32_t connects_ = 0;
   Limit limit_reached_ = Limit::kNone;

@@ -110,6 +110,7 @@ TEST(ConfigLoaderTest, LeftOutKeysKeepTheDefaults) {
   EXPECT_EQ(upstream.min_tls_version, TlsVersion::kTls12);
   EXPECT_EQ(upstream.connect_timeout_ms, 5000u);
   EXPECT_EQ(upstream.handshake_timeout_ms, 5000u);
+  EXPECT_EQ(upstream.happy_eyeballs_delay_ms, 250u);
   EXPECT_EQ(upstream.max_attempts, 8u);
   EXPECT_EQ(upstream.connect_budget_ms, 15000u);
   EXPECT_EQ(upstream.idle_timeout_s, 3600u);
@@ -453,6 +454,13 @@ TEST(ConfigLoaderTest, BufferBytesWithinBounds) {
 
 TEST(ConfigLoaderTest, ConnectLimitsArePositiveIntegers) {
   EXPECT_EQ(MustParse(With("/upstream/max_attempts", 1)).upstream.max_attempts, 1u);
+  EXPECT_EQ(
+      MustParse(With("/upstream/happy_eyeballs_delay_ms", 10)).upstream.happy_eyeballs_delay_ms,
+      10u);
+  EXPECT_THAT(RejectionOf(With("/upstream/happy_eyeballs_delay_ms", 9)),
+              StartsWith("upstream.happy_eyeballs_delay_ms: "));
+  EXPECT_THAT(RejectionOf(With("/upstream/happy_eyeballs_delay_ms", 2001)),
+              StartsWith("upstream.happy_eyeballs_delay_ms: "));
   EXPECT_EQ(MustParse(With("/upstream/connect_budget_ms", 1)).upstream.connect_budget_ms, 1u);
   EXPECT_EQ(RejectionOf(With("/upstream/max_attempts", -1)),
             "upstream.max_attempts: expected a positive integer, got -1");

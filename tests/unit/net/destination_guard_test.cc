@@ -85,6 +85,14 @@ TEST(DestinationGuardTest, BroadIpv6AllowanceStillJudgesTheIpv4ItCarries) {
   EXPECT_EQ(guard.Prohibits(At("fd00::1")), std::nullopt) << "allowed, and carries nothing";
 }
 
+TEST(DestinationGuardTest, Ipv6LoopbackAllowedIsNotMistakenForAnIpv4CompatibleAddress) {
+  // ::1 lies in ::/96 but is the loopback address, not 0.0.0.1 (RFC 4291 section 2.5.5.1).
+  DestinationGuard guard(Networks({"::1"}), {});
+  EXPECT_EQ(guard.Prohibits(At("::1")), std::nullopt);
+  EXPECT_TRUE(guard.Prohibits(At("::")).has_value());
+  EXPECT_EQ(guard.Prohibits(At("::2")), "IPv4-compatible (deprecated) ::/96");
+}
+
 TEST(DestinationGuardTest, LoopbackAllowedStillProhibitsItsIpv4MappedForm) {
   DestinationGuard guard(Networks({"127.0.0.0/8"}), {});
   EXPECT_EQ(guard.Prohibits(At("::ffff:127.0.0.1")), "IPv4-mapped ::ffff:0.0.0.0/96");
