@@ -69,7 +69,9 @@ struct AdminConfig {
   bool operator==(const AdminConfig&) const = default;
 };
 
-enum class Fallback { kDirect, kDeny };
+// Where deputy learns where a service lives, tried in the configured order: the next source
+// is asked only when the one before says "not delegated".
+enum class DiscoverySource { kWellKnown, kSrv, kDirect };
 
 struct DiscoveryConfig {
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
@@ -80,7 +82,8 @@ struct DiscoveryConfig {
   uint32_t max_ttl_s = 86400;
   uint32_t default_ttl_s = 3600;
   uint32_t negative_ttl_s = 300;
-  Fallback fallback = Fallback::kDirect;
+  // `fallback` in the file: "direct" is {kWellKnown, kDirect}, "deny" is {kWellKnown}.
+  std::vector<DiscoverySource> sources = {DiscoverySource::kWellKnown, DiscoverySource::kDirect};
   uint32_t max_redirects = 3;
   // Fetches running at once, in all and for names under one registrable domain; a lookup that
   // would start one more is refused (lookup_limit).

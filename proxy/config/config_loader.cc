@@ -264,11 +264,62 @@ void CheckUrlTemplate(Errors* errors, const std::string& path, const std::string
   }
 }
 
+// ReadSources reads discovery.sources, or the older discovery.fallback that it replaces.
+void ReadSources(Errors* errors, const Object& object, std::vector<DiscoverySource>* out) {
+  const Json* sources = object.Find("sources");
+  if (const Json* fallback = object.Find("fallback")) {
+    if (sources != nullptr) {
+      errors->Add(object.PathOf("fallback"),
+                  "give discovery.sources or discovery.fallback, not both (\"fallback\": "
+                  "\"direct\" is \"sources\": [\"well-known\", \"direct\"])");
+      return;
+    }
+    if (!fallback->is_string() || (*fallback != "direct" && *fallback != "deny")) {
+      errors->Add(object.PathOf("fallback"),
+                  R"(expected "direct" or "deny", got )" + Shown(*fallback));
+      return;
+    }
+    *out = {DiscoverySource::kWellKnown};
+    if (*fallback == "direct") out->push_back(DiscoverySource::kDirect);
+    return;
+  }
+  if (sources == nullptr) return;
+  const std::string path = object.PathOf("sources");
+  if (!sources->is_array() || sources->empty()) {
+    errors->Add(path, R"(expected a non-empty list of "well-known", "srv" and "direct", got )" +
+                          Shown(*sources));
+    return;
+  }
+  std::vector<DiscoverySource> read;
+  for (size_t i = 0; i < sources->size(); ++i) {
+    const Json& entry = (*sources)[i];
+    std::optional<DiscoverySource> source;
+    for (const auto& [name, value] : kDiscoverySourceNames) {
+      if (entry.is_string() && entry == name) source = value;
+    }
+    if (!source) {
+      errors->Add(Index(path, i),
+                  R"(expected "well-known", "srv" or "direct", got )" + Shown(entry));
+      return;
+    }
+    if (std::find(read.begin(), read.end(), *source) != read.end()) {
+      errors->Add(Index(path, i), Shown(entry) + " is listed twice");
+      return;
+    }
+    if (!read.empty() && read.back() == DiscoverySource::kDirect) {
+      errors->Add(Index(path, i), R"(comes after "direct", which always answers)");
+      return;
+    }
+    read.push_back(*source);
+  }
+  *out = std::move(read);
+}
+
 void ReadDiscovery(Errors* errors, const Json& json, DiscoveryConfig* out) {
   const Object object(errors, json, "discovery",
                       {"ca_file", "url_template", "timeout_ms", "max_document_bytes", "min_ttl_s",
-                       "max_ttl_s", "default_ttl_s", "negative_ttl_s", "fallback", "max_redirects",
-                       "max_inflight_fetches", "max_inflight_fetches_per_domain",
+                       "max_ttl_s", "default_ttl_s", "negative_ttl_s", "fallback", "sources",
+                       "max_redirects", "max_inflight_fetches", "max_inflight_fetches_per_domain",
                        "cache_max_entries", "cache_max_bytes", "max_entries_per_domain"});
   object.String("ca_file", &out->ca_file);
   if (const Json* url = object.Find("url_template");
@@ -292,7 +343,7 @@ void ReadDiscovery(Errors* errors, const Json& json, DiscoveryConfig* out) {
                 std::to_string(out->default_ttl_s) + " is outside [min_ttl_s, max_ttl_s] = [" +
                     std::to_string(out->min_ttl_s) + ", " + std::to_string(out->max_ttl_s) + "]");
   }
-  object.Choice("fallback", kFallbackNames, &out->fallback);
+  ReadSources(errors, object, &out->sources);
   object.Uint32("max_redirects", 0, kMaxRedirects, &out->max_redirects);
   object.Positive("max_inflight_fetches", &out->max_inflight_fetches);
   object.Positive("max_inflight_fetches_per_domain", &out->max_inflight_fetches_per_domain);

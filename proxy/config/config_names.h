@@ -25,9 +25,10 @@ inline constexpr std::array<ChoiceName<TlsVersion>, 2> kTlsVersionNames{{
     {"1.2", TlsVersion::kTls12},
     {"1.3", TlsVersion::kTls13},
 }};
-inline constexpr std::array<ChoiceName<Fallback>, 2> kFallbackNames{{
-    {"direct", Fallback::kDirect},
-    {"deny", Fallback::kDeny},
+inline constexpr std::array<ChoiceName<DiscoverySource>, 3> kDiscoverySourceNames{{
+    {"well-known", DiscoverySource::kWellKnown},
+    {"srv", DiscoverySource::kSrv},
+    {"direct", DiscoverySource::kDirect},
 }};
 inline constexpr std::array<ChoiceName<PolicyAction>, 2> kPolicyActionNames{{
     {"allow", PolicyAction::kAllow},

@@ -19,6 +19,12 @@ std::string Named(const std::array<ChoiceName<T>, N>& names, T value) {
   return std::string(NameOf(names, value));
 }
 
+Json Sources(const std::vector<DiscoverySource>& sources) {
+  Json out = Json::array();
+  for (DiscoverySource source : sources) out.push_back(Named(kDiscoverySourceNames, source));
+  return out;
+}
+
 Json Networks(const std::vector<IpNetwork>& networks) {
   Json list = Json::array();
   for (const IpNetwork& network : networks) list.push_back(network.ToString());
@@ -118,7 +124,7 @@ Json EffectiveConfig(const Config& config) {
       {"max_ttl_s", discovery.max_ttl_s},
       {"default_ttl_s", discovery.default_ttl_s},
       {"negative_ttl_s", discovery.negative_ttl_s},
-      {"fallback", Named(kFallbackNames, discovery.fallback)},
+      {"sources", Sources(discovery.sources)},
       {"max_redirects", discovery.max_redirects},
       {"max_inflight_fetches", discovery.max_inflight_fetches},
       {"max_inflight_fetches_per_domain", discovery.max_inflight_fetches_per_domain},

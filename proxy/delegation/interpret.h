@@ -15,14 +15,15 @@ namespace deputy {
 struct Delegation {
   enum class Kind {
     kTargets,       // 200 with at least one valid entry
-    kEmpty,         // 200 with []: the domain offers no such service
-    kNotDelegated,  // 404 or 410: the fallback policy applies
+    kEmpty,         // 200 with [], or the SRV target ".": the domain offers no such service
+    kNotDelegated,  // 404 or 410, NXDOMAIN or NODATA: the next discovery source is asked
   };
   Kind kind = Kind::kTargets;
   std::vector<Target> targets;  // document order
   int http_status = 0;
   int64_t ttl_s = 0;
-  std::string url;  // the URL that answered, after redirects
+  DiscoverySource source = DiscoverySource::kWellKnown;
+  std::string url;  // the URL that answered, after redirects; for SRV, the name asked
 };
 
 // InterpretResponse turns a fetched well-known response into a Delegation, or the error that

@@ -30,11 +30,9 @@ struct DnsSettings {
   uint32_t max_inflight_queries = 512;
 };
 
-// DnsQuery is one pending lookup; destroying it guarantees its callback never runs.
-class DnsQuery {
- public:
-  virtual ~DnsQuery() = default;
-};
+// DnsQuery is one pending lookup; destroying it guarantees its callback never runs. From
+// inside its own callback, hand it to EventLoop::DeferDelete instead.
+class DnsQuery : public Deferrable {};
 
 // DnsResolver turns names into records without blocking the loop. IP literals and configured
 // static hosts are answered from memory, then /etc/hosts, then the cache, then the name servers

@@ -10,14 +10,17 @@
 
 namespace deputy {
 
-// PlanRoute decides where a session may connect, given the domain's delegation: the document's
-// targets in RFC 2782 order; for a domain that does not delegate, the domain itself when the
-// fallback is "direct"; otherwise a refusal.
+// PlanRoute decides where a session may connect, given a delegation that says something: its
+// targets in RFC 2782 order, or a refusal when the domain offers no such service. A delegation
+// of kind kNotDelegated is for the next discovery source, not for PlanRoute.
 Result<std::vector<Target>> PlanRoute(const Delegation& delegation, const Destination& destination,
-                                      Fallback fallback, std::mt19937_64& rng);
+                                      std::mt19937_64& rng);
 
-// DirectRoute is the fallback target: the domain itself on the service's port.
-Result<std::vector<Target>> DirectRoute(const Destination& destination, Fallback fallback,
-                                        const std::string& why);
+// DirectRoute is the "direct" source: the domain itself on the service's port, refused with
+// `why` when no port is known.
+Result<std::vector<Target>> DirectRoute(const Destination& destination, const std::string& why);
+
+// NotDelegatedReason says why `delegation` (kNotDelegated) sends the lookup on, for messages.
+std::string NotDelegatedReason(const Delegation& delegation, const Destination& destination);
 
 }  // namespace deputy

@@ -7,6 +7,7 @@
 
 #include "config/config_names.h"
 #include "config/services_db.h"
+#include "delegation/srv_delegation.h"
 #include "log/process_logs.h"
 #include "log/warning_limiter.h"
 #include "session/route_plan.h"
@@ -133,23 +134,48 @@ void Session::OnRequest(Result<ClientRequest> request) {
   }
   WatchClient();
   if (destination_.service.empty()) {
-    // A bare port with no service name: there is no document to look up.
-    Result<std::vector<Target>> route = DirectRoute(
-        destination_, services_->config.discovery.fallback,
-        "port " + std::to_string(destination_.port.value_or(0)) + " maps to no service name");
-    if (!route.ok()) {
-      Refuse(route.status());
-      return;
-    }
-    targets_ = std::move(route).value();
-    ConnectNext();
-    return;
+    // A bare port with no service name: there is nothing to look up, only "direct" can answer.
+    not_delegated_ =
+        "port " + std::to_string(destination_.port.value_or(0)) + " maps to no service name";
+    const std::vector<DiscoverySource>& sources = services_->config.discovery.sources;
+    next_source_ = static_cast<size_t>(
+        std::find(sources.begin(), sources.end(), DiscoverySource::kDirect) - sources.begin());
   }
   phases_.Enter(SessionPhase::kLookup);
   lookup_started_ = std::chrono::steady_clock::now();
-  lookup_ = services_->delegations.Lookup(
-      services_->loop, services_->resolver, destination_.domain, destination_.service,
-      [this](Result<LookupOutcome> outcome) { OnDelegation(std::move(outcome)); });
+  AskNextSource();
+}
+
+void Session::AskNextSource() {
+  const std::vector<DiscoverySource>& sources = services_->config.discovery.sources;
+  if (next_source_ >= sources.size()) {
+    Refuse(Status(ErrorCode::kDenied, not_delegated_ + " and discovery.sources has no other"));
+    return;
+  }
+  switch (sources[next_source_++]) {
+    case DiscoverySource::kWellKnown:
+      lookup_ = services_->delegations.Lookup(
+          services_->loop, services_->resolver, destination_.domain, destination_.service,
+          [this](Result<LookupOutcome> outcome) { OnDelegation(std::move(outcome)); });
+      return;
+    case DiscoverySource::kSrv: {
+      std::string name = SrvNameFor(destination_.domain, destination_.service);
+      srv_query_ = services_->resolver.Lookup(
+          name, DnsType::kSrv,
+          [this, name](Result<DnsAnswer> answer) { OnSrvAnswer(name, std::move(answer)); });
+      return;
+    }
+    case DiscoverySource::kDirect: {
+      Result<std::vector<Target>> route = DirectRoute(destination_, not_delegated_);
+      if (!route.ok()) {
+        Refuse(route.status());
+        return;
+      }
+      targets_ = std::move(route).value();
+      ConnectNext();
+      return;
+    }
+  }
 }
 
 void Session::RecordDecision(std::string_view rule, PolicyAction action) {
@@ -206,8 +232,40 @@ void Session::OnDelegation(Result<LookupOutcome> outcome) {
     Refuse(outcome.status());
     return;
   }
-  Result<std::vector<Target>> route = PlanRoute(
-      *outcome->delegation, destination_, services_->config.discovery.fallback, services_->rng);
+  UseDelegation(*outcome->delegation);
+}
+
+void Session::OnSrvAnswer(const std::string& name, Result<DnsAnswer> answer) {
+  services_->loop.DeferDelete(std::move(srv_query_));
+  // A lookup that failed says nothing about the route: going on to the next source would let
+  // whoever can break DNS choose it.
+  if (!answer.ok()) {
+    Refuse(Status(answer.status().code(),
+                  "SRV lookup of " + name + " failed: " + answer.status().message()));
+    return;
+  }
+  std::vector<std::string> skipped;
+  Result<std::shared_ptr<const Delegation>> delegation = DelegationFromSrv(
+      *answer, name, destination_.domain,
+      [this](const std::string& host) { return services_->resolver.HasStaticHost(host); },
+      &skipped);
+  for (const std::string& reason : skipped) {
+    WarnLimited("SRV record skipped", "SRV {}: skipped {}", name, reason);
+  }
+  if (!delegation.ok()) {
+    Refuse(delegation.status());
+    return;
+  }
+  UseDelegation(**delegation);
+}
+
+void Session::UseDelegation(const Delegation& delegation) {
+  if (delegation.kind == Delegation::Kind::kNotDelegated) {
+    not_delegated_ = NotDelegatedReason(delegation, destination_);
+    AskNextSource();
+    return;
+  }
+  Result<std::vector<Target>> route = PlanRoute(delegation, destination_, services_->rng);
   if (!route.ok()) {
     Refuse(route.status());
     return;
@@ -397,6 +455,7 @@ void Session::Finish(const Status& status) {
   if (tls_acceptor_) tls_acceptor_->Cancel();
   services_->loop.DeferDelete(std::move(tls_acceptor_));
   lookup_.reset();
+  srv_query_.reset();
   attempt_.reset();
   linger_timer_.Stop();
   if (client_) client_->Close();

@@ -75,7 +75,13 @@ class Session : public Deferrable, private StreamCallbacks {
   Status DropTargetsOffConnectPorts();
   // RecordDecision notes the policy decision for the access log and counts it.
   void RecordDecision(std::string_view rule, PolicyAction action);
+  // AskNextSource asks the next of discovery.sources where the destination's service lives;
+  // `not_delegated_` says why the one before passed.
+  void AskNextSource();
   void OnDelegation(Result<LookupOutcome> outcome);
+  void OnSrvAnswer(const std::string& name, Result<DnsAnswer> answer);
+  // UseDelegation plans the route from a source's answer, or asks the next source.
+  void UseDelegation(const Delegation& delegation);
   // WatchClient takes the client over from the frontend until the tunnel starts (see OnData).
   void WatchClient();
   void ConnectNext();
@@ -118,6 +124,9 @@ class Session : public Deferrable, private StreamCallbacks {
   std::string user_;                     // the authenticated proxy user, if the listener has auth
   std::vector<std::string> identities_;  // the verified client certificate's identities
   std::unique_ptr<DelegationLookup> lookup_;
+  std::unique_ptr<DnsQuery> srv_query_;
+  size_t next_source_ = 0;
+  std::string not_delegated_;
   std::vector<Target> targets_;
   size_t next_target_ = 0;
   std::unique_ptr<TlsConnectAttempt> attempt_;

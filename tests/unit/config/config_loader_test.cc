@@ -97,7 +97,8 @@ TEST(ConfigLoaderTest, LeftOutKeysKeepTheDefaults) {
   EXPECT_EQ(discovery.max_ttl_s, 86400u);
   EXPECT_EQ(discovery.default_ttl_s, 3600u);
   EXPECT_EQ(discovery.negative_ttl_s, 300u);
-  EXPECT_EQ(discovery.fallback, Fallback::kDirect);
+  EXPECT_EQ(discovery.sources,
+            (std::vector<DiscoverySource>{DiscoverySource::kWellKnown, DiscoverySource::kDirect}));
   EXPECT_EQ(discovery.max_redirects, 3u);
   EXPECT_EQ(discovery.max_inflight_fetches, 256u);
   EXPECT_EQ(discovery.max_inflight_fetches_per_domain, 32u);
@@ -178,7 +179,7 @@ TEST(ConfigLoaderTest, ReadsEveryKeyIntoItsField) {
   EXPECT_EQ(config.discovery.default_ttl_s, 14u);
   EXPECT_EQ(config.discovery.max_ttl_s, 15u);
   EXPECT_EQ(config.discovery.negative_ttl_s, 16u);
-  EXPECT_EQ(config.discovery.fallback, Fallback::kDeny);
+  EXPECT_EQ(config.discovery.sources, std::vector<DiscoverySource>{DiscoverySource::kWellKnown});
   EXPECT_EQ(config.discovery.max_redirects, 0u);
   EXPECT_EQ(config.discovery.max_inflight_fetches, 17u);
   EXPECT_EQ(config.discovery.cache_max_entries, 18u);
@@ -213,7 +214,8 @@ TEST(ConfigLoaderTest, LoadsTheShippedDefaultConfig) {
   EXPECT_EQ(config.admin.address->ToString(), "127.0.0.1:9901");
   EXPECT_EQ(config.discovery.ca_file, "/etc/ssl/certs/ca-certificates.crt");
   EXPECT_EQ(config.upstream.ca_file, "/etc/ssl/certs/ca-certificates.crt");
-  EXPECT_EQ(config.discovery.fallback, Fallback::kDirect);
+  EXPECT_EQ(config.discovery.sources,
+            (std::vector<DiscoverySource>{DiscoverySource::kWellKnown, DiscoverySource::kDirect}));
   EXPECT_TRUE(config.dns.hosts.empty());
   EXPECT_EQ(config.services.at("xmpp-client"), 5222);
   EXPECT_EQ(config.services.at("xmpp-server"), 5269);
@@ -424,6 +426,26 @@ TEST(ConfigLoaderTest, UrlTemplateNeedsDomainAndService) {
               AllOf(StartsWith("discovery.url_template: "), HasSubstr("{domain}")));
   EXPECT_THAT(RejectionOf(With("/discovery/url_template", "https://{domain}/x")),
               AllOf(StartsWith("discovery.url_template: "), HasSubstr("{service}")));
+}
+
+TEST(ConfigLoaderTest, DiscoverySourcesAreAnOrderedListEndingAtDirect) {
+  EXPECT_EQ(MustParse(With("/discovery/sources", {"srv", "well-known"})).discovery.sources,
+            (std::vector<DiscoverySource>{DiscoverySource::kSrv, DiscoverySource::kWellKnown}));
+  EXPECT_EQ(MustParse(With("/discovery/sources", {"srv", "direct"})).discovery.sources,
+            (std::vector<DiscoverySource>{DiscoverySource::kSrv, DiscoverySource::kDirect}));
+  EXPECT_EQ(
+      RejectionOf(With("/discovery/sources", Json::array())),
+      R"(discovery.sources: expected a non-empty list of "well-known", "srv" and "direct", got [])");
+  EXPECT_EQ(RejectionOf(With("/discovery/sources", {"srv", "mdns"})),
+            R"(discovery.sources[1]: expected "well-known", "srv" or "direct", got "mdns")");
+  EXPECT_EQ(RejectionOf(With("/discovery/sources", {"srv", "srv"})),
+            R"(discovery.sources[1]: "srv" is listed twice)");
+  EXPECT_EQ(RejectionOf(With("/discovery/sources", {"direct", "srv"})),
+            R"(discovery.sources[1]: comes after "direct", which always answers)");
+  Json both = Base();
+  both["discovery"]["fallback"] = "deny";
+  both["discovery"]["sources"] = {"srv"};
+  EXPECT_THAT(RejectionOf(both), StartsWith("discovery.fallback: give discovery.sources or"));
 }
 
 TEST(ConfigLoaderTest, FallbackMustBeDirectOrDeny) {

@@ -68,7 +68,7 @@ TEST(ConfigWriterTest, EveryKindOfSettingReadsBackToTheSameConfiguration) {
            {"client_ca_file", "/etc/deputy/clients.pem"},
            {"require_client_cert", false},
            {"min_version", "1.3"}}}}}},
-      {"discovery", {{"fallback", "deny"}, {"min_ttl_s", 0}, {"max_redirects", 0}}},
+      {"discovery", {{"sources", {"srv", "well-known"}}, {"min_ttl_s", 0}, {"max_redirects", 0}}},
       {"upstream", {{"min_tls_version", "1.3"}, {"allow_truncation", true}}},
       {"dns",
        {{"hosts", {{"xmpp.example.com", {"127.0.0.1", "::1"}}}},
