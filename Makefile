@@ -67,8 +67,9 @@ endef
 clang-deps:
 	$(call install-missing,$(CLANG_PACKAGES))
 
-# Servers the tests run as real peers: dnsmasq answers DNS that changes under deputy.
-TEST_PACKAGES := dnsmasq-base curl
+# Servers the tests run as real peers: dnsmasq answers DNS that changes under deputy, unbound
+# the negative answers with an SOA that dnsmasq never sends.
+TEST_PACKAGES := dnsmasq-base unbound curl
 PROMTOOL := build-tools/promtool
 
 test-deps: $(PROMTOOL)

@@ -1,6 +1,5 @@
 #include "support/dnsmasq_server.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -42,20 +41,18 @@ DnsmasqServer::DnsmasqServer(const TempDir& dir, const std::string& hosts,
     std::optional<Child> child = Spawn(argv, &error_);
     if (!child) return;
     pid_ = child->pid;
-    log_pipe_ = std::move(child->stderr_pipe);
+    log_.Reset(std::move(child->stderr_pipe));
     output_pipe_ = std::move(child->stdout_pipe);
     address_ = address;
-    const bool read_hosts = WaitForMore("read " + hosts_file_, 0, kDefaultTimeout);
+    const bool read_hosts = log_.WaitForMore("read " + hosts_file_, 0, kDefaultTimeout);
     const bool exited = WaitForExit(pid_, Millis(0)).has_value();  // reaps it if it has
     if (read_hosts && !exited) break;
-    error_ = "dnsmasq did not start on " + address + ":53: " + Log();
+    error_ = "dnsmasq did not start on " + address + ":53: " + log_.Text();
     if (!exited) {
       kill(pid_, SIGKILL);
       WaitForExit(pid_, kDefaultTimeout);
     }
     pid_ = -1;
-    log_ended_ = false;
-    log_.clear();
   }
   if (pid_ > 0) error_.clear();
 }
@@ -70,41 +67,14 @@ DnsmasqServer::~DnsmasqServer() {
 }
 
 bool DnsmasqServer::SetHosts(const std::string& hosts, Millis timeout) {
-  const size_t reads = Count("read " + hosts_file_);
+  const size_t reads = log_.Count("read " + hosts_file_);
   WriteFileOrDie(hosts_file_, hosts);
   if (kill(pid_, SIGHUP) != 0) return false;
-  return WaitForMore("read " + hosts_file_, reads, timeout);
+  return log_.WaitForMore("read " + hosts_file_, reads, timeout);
 }
 
 size_t DnsmasqServer::Queries(const std::string& name, const std::string& type) {
-  return Count("query[" + type + "] " + name + " ");
-}
-
-const std::string& DnsmasqServer::Log() {
-  char chunk[4096];
-  ssize_t n;
-  while ((n = read(log_pipe_.fd(), chunk, sizeof chunk)) > 0) log_.append(chunk, n);
-  if (n == 0) log_ended_ = true;
-  return log_;
-}
-
-bool DnsmasqServer::WaitForMore(const std::string& needle, size_t seen, Millis timeout) {
-  Deadline deadline(timeout);
-  while (Count(needle) <= seen) {
-    if (log_ended_ || WaitFd(log_pipe_.fd(), POLLIN, deadline) != WaitResult::kReady) {
-      return Count(needle) > seen;
-    }
-  }
-  return true;
-}
-
-size_t DnsmasqServer::Count(const std::string& needle) {
-  const std::string& log = Log();
-  size_t count = 0;
-  for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) {
-    ++count;
-  }
-  return count;
+  return log_.Count("query[" + type + "] " + name + " ");
 }
 
 }  // namespace deputy::test

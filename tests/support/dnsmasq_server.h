@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "support/process_log.h"
 #include "support/socket.h"
 #include "support/temp_dir.h"
 #include "support/wait.h"
@@ -39,20 +40,12 @@ class DnsmasqServer {
   size_t Queries(const std::string& name, const std::string& type = "A");
 
  private:
-  // Log is everything dnsmasq has written to stderr so far.
-  const std::string& Log();
-  size_t Count(const std::string& needle);
-  // WaitForMore waits, on the log pipe, until `needle` has been logged more than `seen` times.
-  bool WaitForMore(const std::string& needle, size_t seen, Millis timeout);
-
   std::string hosts_file_;
   std::string address_;
   std::string error_;
   pid_t pid_ = -1;
-  Socket log_pipe_;
+  ProcessLog log_;      // dnsmasq's stderr
   Socket output_pipe_;  // kept open so a write to stdout cannot kill dnsmasq with SIGPIPE
-  std::string log_;
-  bool log_ended_ = false;
 };
 
 }  // namespace deputy::test
